@@ -1,0 +1,230 @@
+"""Office configuration: read once from TOML, validated, frozen.
+
+Every error names the offending key so `queue-server serve` can exit with a
+one-line reason an office administrator can act on.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ID_PATTERN = re.compile(r"^[a-z0-9_-]+$")
+PREFIX_PATTERN = re.compile(r"^[A-Z]{1,2}$")
+EXAMPLE_CONFIG = Path(__file__).with_name("example_office.toml")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    id: str
+    name: str
+    prefix: str
+    requirements: tuple[str, ...] = ()
+    standard_minutes: int | None = None
+    fee: str = ""
+
+
+@dataclass(frozen=True)
+class CounterConfig:
+    id: str
+    name: str
+    services: tuple[str, ...]
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    kind: str = "none"  # none | file | network | usb
+    target: str = ""
+    width_mm: int = 80
+
+
+@dataclass(frozen=True)
+class OfficeConfig:
+    name: str
+    timezone: str
+    language: str
+    capacity: int
+    services: tuple[ServiceConfig, ...]
+    counters: tuple[CounterConfig, ...]
+    running_text: str = ""
+    tickets_per_minute_per_address: int = 0
+    session_hours: int = 12
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def service(self, service_id: str) -> ServiceConfig | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+
+def load_config(path: Path) -> OfficeConfig:
+    """Read and validate an office TOML file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from exc
+    return parse_config(text, source=str(path))
+
+
+def parse_config(text: str, source: str = "config") -> OfficeConfig:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    return _build(raw)
+
+
+class _Reader:
+    """Takes keys out of one TOML table, so leftovers can be reported as unknown."""
+
+    def __init__(self, table: Any, where: str) -> None:
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: must be a table")
+        self.table = dict(table)
+        self.where = where
+
+    def key(self, name: str) -> str:
+        return f"{self.where}.{name}" if self.where else name
+
+    def take(self, name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if name not in self.table:
+            if default is ...:
+                raise ConfigError(f"{self.key(name)}: missing required key")
+            return default
+        value = self.table.pop(name)
+        if isinstance(value, bool) and kind is int:
+            raise ConfigError(f"{self.key(name)}: must be an integer")
+        if not isinstance(value, kind):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            raise ConfigError(f"{self.key(name)}: must be {names}, got {type(value).__name__}")
+        return value
+
+    def done(self) -> None:
+        if self.table:
+            unknown = sorted(self.table)[0]
+            raise ConfigError(f"{self.key(unknown)}: unknown key")
+
+
+def _build(raw: dict[str, Any]) -> OfficeConfig:
+    top = _Reader(raw, "")
+    office = _Reader(top.take("office", dict), "office")
+    name = office.take("name", str)
+    if not name.strip():
+        raise ConfigError("office.name: must not be empty")
+    timezone = office.take("timezone", str, "Asia/Jakarta")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"office.timezone: unknown time zone {timezone!r}") from exc
+    language = office.take("language", str, "id")
+    if language not in ("id", "en"):
+        raise ConfigError('office.language: must be "id" or "en"')
+    capacity = office.take("capacity", int, 30)
+    if not 1 <= capacity <= 100_000:
+        raise ConfigError("office.capacity: must be between 1 and 100000")
+    running_text = office.take("running_text", str, "")
+    session_hours = office.take("session_hours", int, 12)
+    if not 1 <= session_hours <= 24 * 30:
+        raise ConfigError("office.session_hours: must be between 1 and 720")
+    office.done()
+
+    services = tuple(_service(s, i) for i, s in enumerate(top.take("services", list)))
+    if not services:
+        raise ConfigError("services: at least one service is required")
+    _unique(services, "id", "services")
+    _unique(services, "prefix", "services")
+    known = {s.id for s in services}
+    counters = tuple(_counter(c, i, known) for i, c in enumerate(top.take("counters", list)))
+    if not counters:
+        raise ConfigError("counters: at least one counter is required")
+    _unique(counters, "id", "counters")
+
+    limits = _Reader(top.take("limits", dict, {}), "limits")
+    per_minute = limits.take("tickets_per_minute_per_address", int, 0)
+    if per_minute < 0:
+        raise ConfigError("limits.tickets_per_minute_per_address: must be 0 or more")
+    limits.done()
+
+    printer_table = _Reader(top.take("printer", dict, {}), "printer")
+    printer = PrinterConfig(
+        kind=printer_table.take("kind", str, "none"),
+        target=printer_table.take("target", str, ""),
+        width_mm=printer_table.take("width_mm", int, 80),
+    )
+    printer_table.done()
+    if printer.kind not in ("none", "file", "network", "usb"):
+        raise ConfigError('printer.kind: must be "none", "file", "network" or "usb"')
+    if printer.width_mm not in (58, 80):
+        raise ConfigError("printer.width_mm: must be 58 or 80")
+    top.done()
+    return OfficeConfig(
+        name=name,
+        timezone=timezone,
+        language=language,
+        capacity=capacity,
+        services=services,
+        counters=counters,
+        running_text=running_text,
+        tickets_per_minute_per_address=per_minute,
+        session_hours=session_hours,
+        printer=printer,
+    )
+
+
+def _service(raw: Any, index: int) -> ServiceConfig:
+    table = _Reader(raw, f"services[{index}]")
+    service_id = table.take("id", str)
+    if not ID_PATTERN.match(service_id):
+        raise ConfigError(f"{table.key('id')}: must match [a-z0-9_-]+")
+    name = table.take("name", str)
+    prefix = table.take("prefix", str)
+    if not PREFIX_PATTERN.match(prefix):
+        raise ConfigError(f"{table.key('prefix')}: must be 1-2 capital letters")
+    requirements = table.take("requirements", list, [])
+    if not all(isinstance(r, str) for r in requirements):
+        raise ConfigError(f"{table.key('requirements')}: must be a list of strings")
+    standard = table.take("standard_minutes", int, None)
+    if standard is not None and standard < 1:
+        raise ConfigError(f"{table.key('standard_minutes')}: must be 1 or more")
+    fee = table.take("fee", str, "")
+    table.done()
+    return ServiceConfig(service_id, name, prefix, tuple(requirements), standard, fee)
+
+
+def _counter(raw: Any, index: int, known_services: set[str]) -> CounterConfig:
+    table = _Reader(raw, f"counters[{index}]")
+    counter_id = table.take("id", str)
+    if not ID_PATTERN.match(counter_id):
+        raise ConfigError(f"{table.key('id')}: must match [a-z0-9_-]+")
+    name = table.take("name", str)
+    services = table.take("services", list)
+    if not services:
+        raise ConfigError(f"{table.key('services')}: must name at least one service")
+    for service_id in services:
+        if service_id not in known_services:
+            raise ConfigError(f"{table.key('services')}: unknown service {service_id!r}")
+    if len(set(services)) != len(services):
+        raise ConfigError(f"{table.key('services')}: lists a service twice")
+    is_open = table.take("open", bool, True)
+    table.done()
+    return CounterConfig(counter_id, name, tuple(services), is_open)
+
+
+def _unique(items: tuple[Any, ...], attribute: str, where: str) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        value = getattr(item, attribute)
+        if value in seen:
+            raise ConfigError(f"{where}[{index}].{attribute}: duplicate value {value!r}")
+        seen.add(value)
