@@ -35,7 +35,7 @@ class Occupancy:
         return not self.outside and self.fits(party_size)
 
     def next_admissions(self) -> list[int]:
-        """The ids of the oldest outside tickets that fit now, in order, stopping at the first that does not."""
+        """Ids of the oldest outside tickets that fit now, stopping at the first that does not."""
         room = self.capacity - self.inside
         admitted: list[int] = []
         for ticket_id, party_size in self.outside.items():

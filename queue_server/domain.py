@@ -157,6 +157,13 @@ class Office:
         self._start_day(today)
         return self._events
 
+    def announce(self, now: datetime, event_type: str, **payload: Any) -> list[ev.Event]:
+        """An event that is not caused by a command (e.g. the config changed at start-up)."""
+        self._now = iso(now)
+        self._events = []
+        self._emit(event_type, **payload)
+        return self._events
+
     def handle(self, command: cmd.Command, now: datetime) -> Outcome:
         """Apply one command at `now` (office-local, aware) and return its outcome.
 
@@ -234,9 +241,7 @@ class Office:
             raise DomainError("unknown_ticket_number", f"no ticket {command.number} today")
         ticket = self.tickets[ticket_id]
         if ticket.status is not Status.WAITING:
-            raise DomainError(
-                "invalid_transition", f"ticket {ticket.number} is {ticket.status}, not waiting"
-            )
+            raise DomainError("invalid_transition", f"ticket {ticket.number} is {ticket.status}, not waiting")
         if counter.current == ticket.id:
             raise DomainError("invalid_transition", f"ticket {ticket.number} is already here")
         self._close_current(counter)
@@ -292,9 +297,7 @@ class Office:
         # Its place is its issue order (its id), so it does not wait twice.
         insort(self.pending[target.id], ticket.id)
         insort(self.waiting[target.id], ticket.id)
-        self._ticket_event(
-            ev.TICKET_TRANSFERRED, ticket, from_service=from_service, from_counter=counter.id
-        )
+        self._ticket_event(ev.TICKET_TRANSFERRED, ticket, from_service=from_service, from_counter=counter.id)
         return ticket
 
     def _open(self, command: cmd.OpenCounter) -> Counter:

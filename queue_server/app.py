@@ -1,0 +1,51 @@
+"""create_app(): the routes list, middleware and lifespan, built from explicit inputs."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from queue_server import api, auth, live
+from queue_server.config import OfficeConfig
+from queue_server.errors import EXCEPTION_HANDLERS
+from queue_server.hub import Hub
+from queue_server.middleware import GuardMiddleware
+from queue_server.service import OfficeService
+from queue_server.storage import Storage
+
+
+def create_app(
+    config: OfficeConfig,
+    db_path: Path,
+    clock: Callable[[], datetime] | None = None,
+    extra_routes: list[BaseRoute] | None = None,
+) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        storage = Storage(db_path)
+        service = OfficeService(config, storage, Hub(), clock)
+        await service.start()
+        app.state.service = service
+        try:
+            yield
+        finally:
+            await service.stop()
+            storage.close()
+
+    routes: list[BaseRoute] = [*api.ROUTES, *live.ROUTES, *(extra_routes or [])]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(GuardMiddleware)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    app.state.login_throttle = auth.LoginThrottle()
+    app.state.ticket_limiter = auth.RateLimiter(config.tickets_per_minute_per_address)
+    return app

@@ -1,0 +1,145 @@
+"""The `queue-server` command. The only place that configures logging."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from queue_server import auth
+from queue_server.config import EXAMPLE_CONFIG, ConfigError, OfficeConfig, load_config
+
+DEFAULT_DB = Path("data/queue.db")
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="queue-server", description="Antre queue server")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--config", type=Path, default=_env_path("QUEUE_CONFIG"))
+    serve.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
+    serve.add_argument("--host", default=os.environ.get("QUEUE_HOST", DEFAULT_HOST))
+    serve.add_argument("--port", type=int, default=_env_port())
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+
+    user = commands.add_parser("user", help="manage accounts")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="create or update an account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=auth.ROLES)
+    add.add_argument("--password-stdin", action="store_true", required=True)
+    add.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return _user_add(args)
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def _env_port() -> int:
+    value = os.environ.get("QUEUE_PORT")
+    if not value:
+        return DEFAULT_PORT
+    try:
+        return int(value)
+    except ValueError:
+        print(f"queue-server: QUEUE_PORT must be a number, got {value!r}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def resolve_config_path(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    local = Path("config/office.toml")
+    return local if local.exists() else EXAMPLE_CONFIG
+
+
+def _serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config_path = resolve_config_path(args.config)
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        print(f"queue-server: bad config: {error}", file=sys.stderr)
+        return 2
+    if not 0 < args.port < 65536:
+        print(f"queue-server: --port must be 1-65535, got {args.port}", file=sys.stderr)
+        return 2
+    db_path: Path = args.db or DEFAULT_DB
+
+    import uvicorn
+
+    from queue_server.app import create_app
+    from queue_server.pages_loader import page_routes
+
+    app = create_app(config, db_path, extra_routes=page_routes(config))
+    _print_urls(config, config_path, db_path, args.host, args.port)
+    server_config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        lifespan="on",
+        access_log=args.access_log,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+        backlog=4096,
+    )
+    server = uvicorn.Server(server_config)
+    server.run()
+    return 0 if server.started else 1
+
+
+def _print_urls(config: OfficeConfig, config_path: Path, db_path: Path, host: str, port: int) -> None:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{port}"
+    lines = [
+        f"Antre - {config.name}",
+        f"  config:   {config_path}",
+        f"  database: {db_path}",
+        f"  kiosk:            {base}/kiosk",
+        f"  lobby display:    {base}/display",
+        f"  entrance display: {base}/entrance",
+        f"  door:             {base}/door",
+    ]
+    lines += [f"  counter {c.name}: {base}/counter/{c.id}" for c in config.counters]
+    lines += [f"  phone ticket:     {base}/t/<token>", f"  API:              {base}/api/v1/state"]
+    print("\n".join(lines), flush=True)
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    from queue_server.storage import Storage
+
+    name: str = args.name
+    if not name or len(name) > auth.USERNAME_MAX or not name.isprintable() or name.strip() != name:
+        print("queue-server: user name must be 1-64 printable characters", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("queue-server: no password on standard input", file=sys.stderr)
+        return 2
+    if len(password) > auth.PASSWORD_MAX:
+        print("queue-server: password too long", file=sys.stderr)
+        return 2
+    storage = Storage(args.db or DEFAULT_DB)
+    try:
+        storage.upsert_user(name, args.role, auth.hash_password(password), datetime.now().isoformat())
+    finally:
+        storage.close()
+    print(f"user {name} saved with role {args.role}")
+    return 0

@@ -1,0 +1,103 @@
+"""Every error leaves the server in one shape: {"error": {"code", "message"}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from queue_server.domain import DomainError
+from queue_server.service import Unavailable
+
+log = logging.getLogger(__name__)
+
+DOMAIN_STATUS = {
+    "unknown_service": 404,
+    "unknown_ticket": 404,
+    "unknown_counter": 404,
+    "unknown_ticket_number": 404,
+    "invalid_party_size": 422,
+    "invalid_capacity": 422,
+    "invalid_count": 422,
+    "ticket_not_cancellable": 409,
+    "counter_closed": 409,
+    "no_current_ticket": 409,
+    "invalid_transition": 409,
+    "occupancy_below_zero": 409,
+    "capacity_full": 409,
+}
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "too_many_requests",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+class BodyTooLarge(Exception):
+    """Raised while reading a request body that passes the size limit."""
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+async def on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return error_response(DOMAIN_STATUS.get(exc.code, 409), exc.code, exc.message)
+
+
+async def on_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Unavailable)
+    return error_response(503, exc.code, exc.message, {"Retry-After": "2"})
+
+
+async def on_body_too_large(request: Request, exc: Exception) -> Response:
+    return error_response(413, "body_too_large", "the request body is larger than 64 KiB")
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else code
+    if exc.status_code == 404:
+        message = f"no such page or endpoint: {request.url.path}"
+    return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "something went wrong on the server; it was logged")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ApiError: on_api_error,
+    DomainError: on_domain_error,
+    Unavailable: on_unavailable,
+    BodyTooLarge: on_body_too_large,
+    HTTPException: on_http_exception,
+    Exception: on_unexpected,
+}

@@ -1,0 +1,160 @@
+"""Fan-out of office events to live screens.
+
+`publish` never awaits a socket: each subscriber has a bounded outbox, and a
+subscriber that falls behind by more than its outbox holds is marked as
+overflowed and must reconnect (it resumes with `?since=N`). A short history of
+events is kept so that a screen that reconnects gets exactly what it missed.
+
+The broker behind the hub is a small interface with an in-memory backend; a
+Redis backend can carry the same events between worker processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from queue_server.events import Event
+
+Deliver = Callable[[list[Event]], None]
+
+
+class Broker(Protocol):
+    """Carries published events to every process's hub (itself included)."""
+
+    async def start(self, deliver: Deliver) -> None: ...
+
+    def publish(self, events: list[Event]) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class MemoryBroker:
+    """One process: publishing is delivering."""
+
+    def __init__(self) -> None:
+        self._deliver: Deliver | None = None
+
+    async def start(self, deliver: Deliver) -> None:
+        self._deliver = deliver
+
+    def publish(self, events: list[Event]) -> None:
+        if self._deliver is not None:
+            self._deliver(events)
+
+    async def stop(self) -> None:
+        self._deliver = None
+
+
+class Overflow(Exception):
+    """The subscriber fell too far behind; it must reconnect and resume."""
+
+
+class Closed(Exception):
+    """The hub is shutting down."""
+
+
+class Subscription:
+    """One screen's bounded outbox of events, in `seq` order."""
+
+    def __init__(self, after: int, limit: int, wants: Callable[[Event], bool] | None) -> None:
+        self.after = after
+        self.limit = limit
+        self.wants = wants
+        self.outbox: deque[Event] = deque()
+        self.overflowed = False
+        self.closed = False
+        self._ready = asyncio.Event()
+
+    def offer(self, event: Event) -> None:
+        if event.seq <= self.after or self.overflowed or self.closed:
+            return
+        if self.wants is not None and not self.wants(event):
+            return
+        if len(self.outbox) >= self.limit:
+            self.overflowed = True
+            self.outbox.clear()
+        else:
+            self.outbox.append(event)
+        self._ready.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._ready.set()
+
+    async def next_batch(self) -> list[Event]:
+        """Wait for events; return all that are queued, oldest first."""
+        while not self.outbox:
+            if self.overflowed:
+                raise Overflow
+            if self.closed:
+                raise Closed
+            self._ready.clear()
+            await self._ready.wait()
+        if self.overflowed:
+            raise Overflow
+        batch = list(self.outbox)
+        self.outbox.clear()
+        return batch
+
+
+class Hub:
+    def __init__(self, broker: Broker | None = None, history: int = 10_000, outbox: int = 2_000) -> None:
+        self.broker: Broker = broker or MemoryBroker()
+        self.history: deque[Event] = deque(maxlen=history)
+        self.outbox_limit = outbox
+        self.subscriptions: set[Subscription] = set()
+        self.last_seq = 0
+
+    async def start(self, history: Iterable[Event] = ()) -> None:
+        for event in history:
+            self.history.append(event)
+            self.last_seq = event.seq
+        await self.broker.start(self._deliver)
+
+    async def stop(self) -> None:
+        for subscription in list(self.subscriptions):
+            subscription.close()
+        await self.broker.stop()
+
+    def publish(self, events: list[Event]) -> None:
+        if events:
+            self.broker.publish(events)
+
+    def _deliver(self, events: list[Event]) -> None:
+        for event in events:
+            if event.seq <= self.last_seq:
+                continue  # a broker may deliver twice; screens must not see an event twice
+            self.last_seq = event.seq
+            self.history.append(event)
+            for subscription in self.subscriptions:
+                subscription.offer(event)
+
+    def since(self, seq: int) -> list[Event] | None:
+        """The events after `seq`, or None when they are no longer all kept."""
+        if seq == self.last_seq:
+            return []
+        if seq > self.last_seq or seq < 0:
+            return None
+        if not self.history or self.history[0].seq > seq + 1:
+            return None
+        # History is contiguous, so the index of seq+1 follows from the first kept seq.
+        start = seq + 1 - self.history[0].seq
+        return list(self.history)[start:]
+
+    @contextmanager
+    def subscribe(self, after: int, wants: Callable[[Event], bool] | None = None) -> Iterator[Subscription]:
+        """Receive every event with seq > `after`.
+
+        Synchronous on purpose: taken right after a snapshot with no await in
+        between, no event can slip between the snapshot and the subscription.
+        """
+        subscription = Subscription(after, self.outbox_limit, wants)
+        self.subscriptions.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self.subscriptions.discard(subscription)
