@@ -354,6 +354,7 @@ class Office:
 
     def _start_day(self, day: str) -> None:
         """Close yesterday: unfinished tickets end, numbering and door count restart."""
+        before = self.occupancy.as_dict()
         for ticket in sorted(self.tickets.values(), key=lambda t: t.id):
             if ticket.status in PENDING:
                 was_inside = ticket.status in INSIDE
@@ -367,7 +368,6 @@ class Office:
                     self.changed_counters.add(counter_id)
                 self._finish(ticket, Status.DONE, True)
                 self._ticket_event(ev.TICKET_DONE, ticket, counter=None)
-        before = self.occupancy.as_dict()
         self.occupancy.door_count = 0
         self.occupancy.outside.clear()
         self.day = day

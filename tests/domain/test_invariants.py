@@ -79,6 +79,9 @@ class Tracker:
         self.numbers: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.outside_order: list[int] = []
         self.capacity_lowered = False
+        # What a display that only applies events believes.
+        self.screen_occupancy = desk.office.occupancy.as_dict()
+        self.screen_waiting = desk.office.waiting_counts()
 
     def check_events(self, events: list) -> None:  # type: ignore[type-arg]
         office = self.desk.office
@@ -86,6 +89,10 @@ class Tracker:
             assert event.seq == self.last_seq + 1, "seq must rise by exactly one"
             self.last_seq = event.seq
             ticket = event.payload.get("ticket")
+            if "waiting" in event.payload:
+                self.screen_waiting = event.payload["waiting"]
+            if "occupancy" in event.payload:
+                self.screen_occupancy = event.payload["occupancy"]
             if event.type == "ticket.issued":
                 number = ticket["number"]
                 self.numbers[(ticket["day"], number[0])].append(int(number[1:]))
@@ -105,6 +112,8 @@ class Tracker:
                 if not self.capacity_lowered:
                     assert occupancy["inside"] <= occupancy["capacity"], "over capacity"
         assert office.seq == self.last_seq
+        assert self.screen_occupancy == office.occupancy.as_dict(), "a screen would show stale occupancy"
+        assert self.screen_waiting == office.waiting_counts(), "a screen would show stale waiting counts"
 
     def check_state(self) -> None:
         office = self.desk.office

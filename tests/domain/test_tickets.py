@@ -15,7 +15,11 @@ from tests.domain.office_factory import Desk
 def test_numbers_are_prefix_and_three_digits_per_service() -> None:
     """Each service numbers its tickets A001, A002, ... independently."""
     desk = Desk()
-    assert [desk.issue("a").number, desk.issue("a").number, desk.issue("b").number] == ["A001", "A002", "B001"]
+    assert [desk.issue("a").number, desk.issue("a").number, desk.issue("b").number] == [
+        "A001",
+        "A002",
+        "B001",
+    ]
 
 
 def test_numbers_restart_at_local_midnight() -> None:

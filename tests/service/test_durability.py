@@ -1,0 +1,136 @@
+"""The writer, storage and restart, in-process on a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from queue_server import commands as cmd
+from queue_server.config import OfficeConfig, parse_config
+from queue_server.domain import DomainError, Outcome
+from queue_server.hub import Hub
+from queue_server.service import OfficeService
+from queue_server.storage import Storage
+from tests.support.server import SMALL_OFFICE_TOML
+
+START = datetime.fromisoformat("2026-11-27T08:00:00+08:00")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def ticket_answer(outcome: Outcome) -> tuple[int, Any]:
+    return 201, {"id": outcome.result.id, "number": outcome.result.number}
+
+
+async def started(db: Path, clock: Clock, config: OfficeConfig | None = None) -> OfficeService:
+    service = OfficeService(config or parse_config(SMALL_OFFICE_TOML), Storage(db), Hub(), clock)
+    await service.start()
+    return service
+
+
+async def stopped(service: OfficeService) -> None:
+    await service.stop()
+    service.storage.close()
+
+
+async def test_restart_restores_tickets_counters_and_seq(tmp_path: Path) -> None:
+    """After a restart the office has the same tickets, counters, occupancy and seq."""
+    clock = Clock()
+    service = await started(tmp_path / "q.db", clock)
+    for index in range(5):
+        await service.execute(cmd.IssueTicket("a", 1, f"h{index}"), ticket_answer)
+    await service.execute(cmd.CallNext("1", "budi"), ticket_answer)
+    await service.execute(cmd.CloseCounter("2", "prayer"), lambda o: (200, None))
+    await service.execute(cmd.DoorEnter(2), lambda o: (200, None))
+    before = service.snapshot()
+    await stopped(service)
+
+    again = await started(tmp_path / "q.db", clock)
+    assert again.snapshot() == before
+    ticket = await again.execute(cmd.IssueTicket("a", 1, "h-new"), ticket_answer)
+    assert ticket[1]["number"] == "A006"
+    assert again.office.seq == before["seq"] + 2  # ticket.issued + occupancy.changed
+    await stopped(again)
+
+
+async def test_day_rolls_over_when_the_server_starts_on_a_new_day(tmp_path: Path) -> None:
+    """Started after midnight, yesterday's queue is closed and numbering restarts."""
+    clock = Clock()
+    service = await started(tmp_path / "q.db", clock)
+    await service.execute(cmd.IssueTicket("a", 1, "h1"), ticket_answer)
+    await stopped(service)
+    clock.now = START + timedelta(days=1)
+    again = await started(tmp_path / "q.db", clock)
+    assert again.office.day == "2026-11-28"
+    assert again.office.occupancy.inside == 0
+    assert [e.type for e in again.hub.history][-3:] == [
+        "ticket.cancelled",
+        "occupancy.changed",
+        "day.started",
+    ]
+    ticket = await again.execute(cmd.IssueTicket("a", 1, "h2"), ticket_answer)
+    assert ticket[1]["number"] == "A001"
+    await stopped(again)
+
+
+async def test_idempotency_key_survives_a_restart(tmp_path: Path) -> None:
+    """A retried command with the same key after a restart gets the first answer and issues nothing."""
+    clock = Clock()
+    service = await started(tmp_path / "q.db", clock)
+    first = await service.execute(cmd.IssueTicket("a", 1, "h1"), ticket_answer, ("tickets", "k1"))
+    await stopped(service)
+    again = await started(tmp_path / "q.db", clock)
+    repeat = await again.execute(cmd.IssueTicket("a", 1, "h2"), ticket_answer, ("tickets", "k1"))
+    assert repeat == first
+    assert len(again.office.tickets) == 1
+    await stopped(again)
+
+
+async def test_refusals_are_not_saved_and_do_not_block_the_batch(tmp_path: Path) -> None:
+    """A refused command in a batch fails alone; the others are committed."""
+    import asyncio
+
+    clock = Clock()
+    service = await started(tmp_path / "q.db", clock)
+    results = await asyncio.gather(
+        service.execute(cmd.IssueTicket("a", 1, "h1"), ticket_answer),
+        service.execute(cmd.IssueTicket("nope", 1, "h2"), ticket_answer),
+        service.execute(cmd.IssueTicket("b", 1, "h3"), ticket_answer),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], DomainError)
+    assert [r[1]["number"] for r in (results[0], results[2])] == ["A001", "B001"]
+    await stopped(service)
+    again = await started(tmp_path / "q.db", clock)
+    assert sorted(t.number for t in again.office.tickets.values()) == ["A001", "B001"]
+    await stopped(again)
+
+
+async def test_changed_config_is_announced(tmp_path: Path) -> None:
+    """Starting with different services or counters emits config.changed."""
+    clock = Clock()
+    service = await started(tmp_path / "q.db", clock)
+    await stopped(service)
+    changed = parse_config(SMALL_OFFICE_TOML.replace('name = "Layanan A"', 'name = "Layanan Baru"'))
+    again = await started(tmp_path / "q.db", clock, changed)
+    assert again.hub.history[-1].type == "config.changed"
+    await stopped(again)
+
+
+async def test_commands_after_stop_are_refused(tmp_path: Path) -> None:
+    """Once stopping, the service answers shutting_down instead of accepting work."""
+    from queue_server.service import Unavailable
+
+    service = await started(tmp_path / "q.db", Clock())
+    await stopped(service)
+    with pytest.raises(Unavailable):
+        await service.execute(cmd.IssueTicket("a", 1, "h"), ticket_answer)
