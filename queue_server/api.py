@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from queue_server import auth
+from queue_server import auth, sessions
 from queue_server import commands as cmd
 from queue_server.bodies import int_field, optional_string, read_object, string_field
 from queue_server.domain import Outcome
@@ -32,27 +30,8 @@ def _json(body: Any, status: int = 200) -> Response:
     return JSONResponse(body, status_code=status)
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def principal(request: Request) -> auth.Principal | None:
-    """The logged-in account behind a bearer token or the page session cookie, if any."""
-    header = request.headers.get("authorization", "")
-    token = ""
-    if header[:7].lower() == "bearer ":
-        token = header[7:].strip()
-    elif header:
-        raise ApiError(401, "unauthorized", "use 'Authorization: Bearer <token>'")
-    else:
-        token = request.cookies.get("antre_session", "")
-    if not token:
-        return None
-    hashed = auth.token_hash(token)
-    found = _service(request).storage.session(hashed, time.time())
-    if found is None:
-        raise ApiError(401, "unauthorized", "the token is unknown or has expired; log in again")
-    return auth.Principal(found[0], found[1], hashed)
+    return sessions.principal(request, request.method)
 
 
 def require(request: Request, *roles: str) -> auth.Principal:
@@ -89,7 +68,7 @@ async def issue_ticket(request: Request) -> Response:
     data = await read_object(request, {"service", "party_size"})
     service_id = string_field(data, "service")
     party_size = int_field(data, "party_size", "invalid_party_size", default=1)
-    if who is None and not request.app.state.ticket_limiter.allow(client_address(request)):
+    if who is None and not request.app.state.ticket_limiter.allow(sessions.client_address(request)):
         raise ApiError(
             429,
             "too_many_requests",
@@ -174,30 +153,15 @@ async def login(request: Request) -> Response:
     data = await read_object(request, {"username", "password"})
     username = string_field(data, "username", max_length=auth.USERNAME_MAX)
     password = string_field(data, "password", max_length=auth.PASSWORD_MAX)
-    throttle: auth.LoginThrottle = request.app.state.login_throttle
-    keys = [f"user:{username}", f"addr:{client_address(request)}"]
-    wait = throttle.wait_seconds(keys)
-    if wait > 0:
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            f"too many failed logins; try again in {int(wait) + 1} seconds",
-            {"Retry-After": str(int(wait) + 1)},
-        )
-    service = _service(request)
-    account = service.storage.user(username)
-    stored_hash = account[1] if account else auth.DUMMY_HASH
-    # scrypt takes tens of milliseconds and 16 MiB: keep it off the event loop.
-    valid = await asyncio.to_thread(auth.verify_password, password, stored_hash)
-    if account is None or not valid:
-        throttle.failed(keys)
-        raise ApiError(401, "invalid_credentials", "wrong username or password")
-    throttle.succeeded(keys)
-    token = auth.new_token()
-    now = time.time()
-    expires = now + service.config.session_hours * 3600
-    service.storage.add_session(auth.token_hash(token), username, now, expires)
-    return _json({"token": token, "username": username, "role": account[0], "expires_in": int(expires - now)})
+    session = await sessions.log_in(request, username, password)
+    return _json(
+        {
+            "token": session.token,
+            "username": session.username,
+            "role": session.role,
+            "expires_in": session.expires_in,
+        }
+    )
 
 
 async def logout(request: Request) -> Response:

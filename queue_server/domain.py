@@ -32,6 +32,8 @@ from queue_server.tickets import (
 
 RECENT_CALLS = 10
 RECENT_ADMITTED = 10
+SERVICE_TIME_SAMPLES = 20
+DEFAULT_SERVICE_MINUTES = 5.0
 
 
 class DomainError(Exception):
@@ -90,6 +92,10 @@ class Office:
         self.waiting: dict[str, list[int]] = {s: [] for s in self.services}
         self.recent_calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
         self.recent_admitted: deque[dict[str, Any]] = deque(maxlen=RECENT_ADMITTED)
+        # Minutes each of the latest finished visits took, per service, for wait estimates.
+        self.service_minutes: dict[str, deque[float]] = {
+            s: deque(maxlen=SERVICE_TIME_SAMPLES) for s in self.services
+        }
         # What changed since the last `take_changes()`, for storage.
         self.changed_tickets: dict[int, Ticket] = {}
         self.changed_counters: set[str] = set()
@@ -106,7 +112,26 @@ class Office:
 
     def view(self, ticket: Ticket) -> dict[str, Any]:
         """The public face of a ticket: everything but its token."""
-        return ticket.as_dict(self.position(ticket))
+        position = self.position(ticket)
+        view = ticket.as_dict(position)
+        view["estimated_wait_minutes"] = (
+            self.estimated_wait(ticket.service, position) if position is not None else None
+        )
+        return view
+
+    def minutes_per_visit(self, service_id: str) -> float:
+        """Recent average service time, else the published standard, else a default."""
+        samples = self.service_minutes.get(service_id)
+        if samples:
+            return sum(samples) / len(samples)
+        standard = self.services[service_id].standard_minutes if service_id in self.services else None
+        return float(standard) if standard else DEFAULT_SERVICE_MINUTES
+
+    def estimated_wait(self, service_id: str, position: int) -> int:
+        """Minutes until called: the visits ahead, shared among the open counters that serve it."""
+        counters = sum(1 for c in self.counters.values() if c.open and service_id in c.services)
+        ahead = position - 1
+        return round(ahead * self.minutes_per_visit(service_id) / max(1, counters))
 
     def waiting_counts(self) -> dict[str, int]:
         return {service_id: len(queue) for service_id, queue in self.pending.items()}
@@ -445,6 +470,8 @@ class Office:
         counter.current = None
         self.changed_counters.add(counter.id)
         self._finish(ticket, status, was_inside=True)
+        if status is Status.DONE:
+            self._note_service_time(ticket)
         self._ticket_event(event_type, ticket, counter=counter.id)
 
     def _touch(self, ticket: Ticket) -> None:
@@ -496,6 +523,14 @@ class Office:
                 "invalid_transition", f"cannot {action} ticket {ticket.number}: it is {ticket.status}"
             )
 
+    def _note_service_time(self, ticket: Ticket) -> None:
+        started = ticket.serving_at or ticket.called_at
+        if started and ticket.finished_at and ticket.service in self.service_minutes:
+            seconds = (
+                datetime.fromisoformat(ticket.finished_at) - datetime.fromisoformat(started)
+            ).total_seconds()
+            self.service_minutes[ticket.service].append(max(0.0, seconds) / 60.0)
+
     # ----- loading ----------------------------------------------------------------
 
     def load_ticket(self, ticket: Ticket) -> None:
@@ -512,6 +547,8 @@ class Office:
             self.occupancy.ticket_people += ticket.party_size
         if ticket.status in CURRENT and ticket.counter in self.counters:
             self.counters[ticket.counter].current = ticket.id
+        if ticket.status is Status.DONE and ticket.counter is not None:
+            self._note_service_time(ticket)
 
     def load_history(self, calls: list[dict[str, Any]], admitted: list[dict[str, Any]]) -> None:
         self.recent_calls.extend(calls[:RECENT_CALLS])

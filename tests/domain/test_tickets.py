@@ -233,3 +233,19 @@ def test_seq_rises_by_one_per_event() -> None:
     desk.call("1")
     seqs = [e.seq for e in desk.events]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_estimated_wait_uses_recent_service_times_and_open_counters() -> None:
+    """The wait is the visits ahead times the recent minutes per visit, shared by open counters."""
+    desk = Desk()
+    desk.issue("a")
+    desk.call("3")
+    desk.clock.advance(10 * 60 - 1)  # the visit takes ten minutes (do() adds one second)
+    desk.do(cmd.Finish("3"))
+    tickets = [desk.issue("a") for _ in range(3)]
+    # Service "a" is served by counters 1, 2 and 3: two visits ahead, 10 minutes each, 3 counters.
+    assert desk.office.view(tickets[2])["estimated_wait_minutes"] == round(2 * 10 / 3)
+    desk.do(cmd.CloseCounter("2"))
+    desk.do(cmd.CloseCounter("3"))
+    assert desk.office.view(tickets[2])["estimated_wait_minutes"] == 20
+    assert desk.office.view(tickets[0])["estimated_wait_minutes"] == 0
