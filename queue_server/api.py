@@ -255,7 +255,7 @@ async def transfer(request: Request) -> Response:
 
 def _counter_answer(outcome: Outcome) -> tuple[int, Any]:
     counter = outcome.result
-    return 200, {"id": counter.id, "open": counter.open, "reason": counter.reason}
+    return 200, {"id": counter.id, "open": counter.open}
 
 
 async def open_counter(request: Request) -> Response:
