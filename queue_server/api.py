@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from queue_server import auth, sessions
@@ -68,7 +68,9 @@ async def issue_ticket(request: Request) -> Response:
     data = await read_object(request, {"service", "party_size"})
     service_id = string_field(data, "service")
     party_size = int_field(data, "party_size", "invalid_party_size", default=1)
-    if who is None and not request.app.state.ticket_limiter.allow(sessions.client_address(request)):
+    kiosk = paired_kiosk(request)
+    limited = who is None and kiosk is None
+    if limited and not request.app.state.ticket_limiter.allow(sessions.client_address(request)):
         raise ApiError(
             429,
             "too_many_requests",
@@ -76,7 +78,7 @@ async def issue_ticket(request: Request) -> Response:
             {"Retry-After": "60"},
         )
     token = auth.new_token()
-    origin = "door" if who is not None else "web"
+    origin = "kiosk" if kiosk is not None else "door" if who is not None else "web"
 
     def respond(outcome: Outcome) -> tuple[int, Any]:
         ticket: Ticket = outcome.result
@@ -109,6 +111,67 @@ async def cancel_ticket(request: Request) -> Response:
         cmd.CancelTicket(ticket.id), lambda outcome: (200, service.office.view(outcome.result))
     )
     return _json(body, status)
+
+
+# ----- paired kiosks --------------------------------------------------------------------
+
+KIOSK_COOKIE = "antre_kiosk"
+KIOSK_HEADER = "x-kiosk-token"
+
+
+def paired_kiosk(request: Request) -> str | None:
+    """The name of the paired kiosk making this request, if it is one."""
+    token = request.headers.get(KIOSK_HEADER) or request.cookies.get(KIOSK_COOKIE)
+    if not token or len(token) > 200:
+        return None
+    return _service(request).storage.kiosk_by_token_hash(auth.token_hash(token))
+
+
+async def pair_kiosk(request: Request) -> Response:
+    who = require(request, "admin")
+    data = await read_object(request, {"name"})
+    name = string_field(data, "name", max_length=64)
+    token = auth.new_token()
+    _service(request).storage.pair_kiosk(name, auth.token_hash(token), time_now_iso(request), who.username)
+    return _json({"name": name, "token": token, "pair_url": f"/kiosk/pair?token={token}"}, 201)
+
+
+async def list_kiosks(request: Request) -> Response:
+    require(request, "admin")
+    return _json(_service(request).storage.kiosks())
+
+
+async def unpair_kiosk(request: Request) -> Response:
+    require(request, "admin")
+    name = request.path_params["name"]
+    if not _service(request).storage.unpair_kiosk(name):
+        raise ApiError(404, "unknown_kiosk", f"no kiosk named {name!r} is paired")
+    return _json({"name": name, "paired": False})
+
+
+async def kiosk_pair_page(request: Request) -> Response:
+    """Opened once on the kiosk's own browser: remembers the device, then shows the kiosk."""
+    token = request.query_params.get("token", "")
+    if (
+        not token
+        or len(token) > 200
+        or _service(request).storage.kiosk_by_token_hash(auth.token_hash(token)) is None
+    ):
+        raise ApiError(404, "unknown_kiosk", "this pairing link is not valid; ask the admin for a new one")
+    response = RedirectResponse("/kiosk", status_code=303)
+    response.set_cookie(
+        KIOSK_COOKIE,
+        token,
+        max_age=10 * 365 * 24 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def time_now_iso(request: Request) -> str:
+    return _service(request).now().isoformat(timespec="seconds")
 
 
 # ----- capacity --------------------------------------------------------------------------
@@ -334,6 +397,10 @@ ROUTES = [
     Route("/api/v1/counters/{counter}/transfer", transfer, methods=["POST"]),
     Route("/api/v1/counters/{counter}/open", open_counter, methods=["POST"]),
     Route("/api/v1/counters/{counter}/close", close_counter, methods=["POST"]),
+    Route("/api/v1/kiosks", pair_kiosk, methods=["POST"]),
+    Route("/api/v1/kiosks", list_kiosks, methods=["GET"]),
+    Route("/api/v1/kiosks/{name}", unpair_kiosk, methods=["DELETE"]),
+    Route("/kiosk/pair", kiosk_pair_page),
     Route("/api/v1/state", get_state),
     Route("/api/v1/events", get_events),
 ]

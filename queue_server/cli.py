@@ -37,9 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--password-stdin", action="store_true", required=True)
     add.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
 
+    kiosk = commands.add_parser("kiosk", help="manage paired kiosks")
+    kiosk_commands = kiosk.add_subparsers(dest="kiosk_command", required=True)
+    pair = kiosk_commands.add_parser("pair", help="pair a kiosk: prints its one-time pairing link")
+    pair.add_argument("name")
+    pair.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
+    pair.add_argument("--url", default="http://127.0.0.1:8000", help="the server's address as kiosks see it")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "kiosk":
+        return _kiosk_pair(args)
     return _user_add(args)
 
 
@@ -142,4 +151,22 @@ def _user_add(args: argparse.Namespace) -> int:
     finally:
         storage.close()
     print(f"user {name} saved with role {args.role}")
+    return 0
+
+
+def _kiosk_pair(args: argparse.Namespace) -> int:
+    from queue_server.storage import Storage
+
+    name: str = args.name
+    if not name or len(name) > 64 or not name.isprintable():
+        print("queue-server: kiosk name must be 1-64 printable characters", file=sys.stderr)
+        return 2
+    token = auth.new_token()
+    storage = Storage(args.db or DEFAULT_DB)
+    try:
+        storage.pair_kiosk(name, auth.token_hash(token), datetime.now().isoformat(), "cli")
+    finally:
+        storage.close()
+    print(f"kiosk {name} paired; open this link once on the kiosk's browser:")
+    print(f"{args.url.rstrip('/')}/kiosk/pair?token={token}")
     return 0

@@ -110,8 +110,17 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_2(db: sqlite_utils.Database) -> None:
+    db["kiosks"].create(
+        {"name": str, "token_hash": str, "created_at": str, "created_by": str},
+        pk="name",
+    )
+    db["kiosks"].create_index(["token_hash"], unique=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _migration_1),
+    ("paired kiosks", _migration_2),
 ]
 
 
@@ -347,6 +356,32 @@ class Storage:
     def purge_sessions(self, now: float) -> None:
         with self.db.atomic():
             self.conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+
+    # ----- paired kiosks ----------------------------------------------------------------
+
+    def pair_kiosk(self, name: str, token_hash: str, now: str, by: str) -> None:
+        """Pair (or re-pair, with a new token) a kiosk device."""
+        with self.db.atomic():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO kiosks (name, token_hash, created_at, created_by) "
+                "VALUES (?, ?, ?, ?)",
+                (name, token_hash, now, by),
+            )
+
+    def kiosk_by_token_hash(self, token_hash: str) -> str | None:
+        row = self.conn.execute("SELECT name FROM kiosks WHERE token_hash = ?", (token_hash,)).fetchone()
+        return row[0] if row else None
+
+    def kiosks(self) -> list[dict[str, str]]:
+        return [
+            {"name": r[0], "paired_at": r[1], "paired_by": r[2]}
+            for r in self.conn.execute("SELECT name, created_at, created_by FROM kiosks ORDER BY name")
+        ]
+
+    def unpair_kiosk(self, name: str) -> bool:
+        with self.db.atomic():
+            cursor = self.conn.execute("DELETE FROM kiosks WHERE name = ?", (name,))
+        return cursor.rowcount > 0
 
 
 def _ticket_row(ticket: Ticket) -> tuple[Any, ...]:
