@@ -1,0 +1,219 @@
+/*
+ * Kiosk: choose a service, see its requirements, set the party size, take a
+ * ticket, see it (with QR code), print it, and go back to the start by itself.
+ */
+(function () {
+  'use strict';
+
+  var A = window.Antre;
+  var page = A.page;
+  var RETURN_FROM_TICKET_S = 30; // long enough to photograph or scan the QR code
+  var RETURN_FROM_DETAIL_MS = 60000; // someone walked away while reading requirements
+  var maxParty = Math.max(1, Math.min((page.office && page.office.capacity) || 1, 10));
+
+  var kiosk = {
+    step: 'services',
+    service: null,
+    party: 1,
+    ticket: null,
+    token: null,
+    key: null, // Idempotency-Key of the pending issue, kept until it succeeds
+    busy: false
+  };
+  window.antreKiosk = kiosk; // for tests and debugging
+
+  var idleTimer = null;
+  var countdownTimer = null;
+  var live = A.startLive({
+    onSnapshot: render,
+    onEvent: function (ev, state) {
+      A.updateConfig(ev);
+      // New services or counters: the tiles are server-rendered, so reload
+      // them, but never in the middle of someone's ticket.
+      if (ev.type === 'config.changed' && kiosk.step === 'services') window.location.reload();
+      render(state);
+    }
+  });
+  window.antreKioskLive = live;
+
+  function render(state) {
+    var waiting = state.waiting || {};
+    var els = document.querySelectorAll('[data-waiting-for]');
+    for (var i = 0; i < els.length; i++) {
+      var n = waiting[els[i].getAttribute('data-waiting-for')] || 0;
+      A.setText(els[i], A.msg('kiosk.waiting_count', { n: n }));
+    }
+    var occ = state.occupancy || {};
+    var full = (occ.outside || 0) > 0 || (occ.capacity && occ.inside >= occ.capacity);
+    A.show(A.byId('kiosk-full'), !!full);
+  }
+
+  function showStep(step) {
+    kiosk.step = step;
+    var steps = document.querySelectorAll('[data-step]');
+    for (var i = 0; i < steps.length; i++) steps[i].hidden = steps[i].getAttribute('data-step') !== step;
+    window.scrollTo(0, 0);
+    armIdle();
+  }
+
+  function armIdle() {
+    clearTimeout(idleTimer);
+    clearInterval(countdownTimer);
+    A.setText(A.byId('returning'), '');
+    if (kiosk.step === 'detail') {
+      idleTimer = setTimeout(reset, RETURN_FROM_DETAIL_MS);
+    } else if (kiosk.step === 'ticket') {
+      var left = RETURN_FROM_TICKET_S;
+      var tick = function () {
+        A.setText(A.byId('returning'), A.msg('kiosk.returning', { seconds: left }));
+        if (left-- <= 0) reset();
+      };
+      tick();
+      countdownTimer = setInterval(tick, 1000);
+    }
+  }
+
+  function reset() {
+    kiosk.service = null;
+    kiosk.party = 1;
+    kiosk.ticket = null;
+    kiosk.token = null;
+    kiosk.key = null;
+    A.show(A.byId('issue-error'), false);
+    A.show(A.byId('print-error'), false);
+    showStep('services');
+  }
+
+  function openDetail(serviceId) {
+    var s = A.serviceById(serviceId);
+    if (!s) return;
+    kiosk.service = serviceId;
+    kiosk.party = 1;
+    kiosk.key = null;
+    A.setText(A.byId('detail-name'), s.name);
+    var list = A.byId('detail-requirements');
+    A.clear(list);
+    (s.requirements || []).forEach(function (r) {
+      list.appendChild(A.make('li', null, r));
+    });
+    A.show(A.byId('detail-no-requirements'), !(s.requirements || []).length);
+    A.setText(A.byId('detail-standard'), s.standard_minutes ? A.msg('kiosk.standard_time', { minutes: s.standard_minutes }) : '');
+    A.setText(A.byId('detail-fee'), s.fee ? A.msg('kiosk.fee', { fee: s.fee }) : '');
+    A.show(A.byId('issue-error'), false);
+    renderParty();
+    showStep('detail');
+  }
+
+  function renderParty() {
+    A.setText(A.byId('party-value'), String(kiosk.party));
+    A.byId('party-minus').disabled = kiosk.party <= 1;
+    A.byId('party-plus').disabled = kiosk.party >= maxParty;
+  }
+
+  function changeParty(delta) {
+    var next = Math.max(1, Math.min(maxParty, kiosk.party + delta));
+    if (next !== kiosk.party) {
+      kiosk.party = next;
+      // A different request is a different ticket: a new key for it.
+      kiosk.key = null;
+    }
+    renderParty();
+  }
+
+  function takeTicket() {
+    if (kiosk.busy || !kiosk.service) return;
+    var button = A.byId('take-ticket');
+    kiosk.busy = true;
+    button.disabled = true;
+    A.show(A.byId('issue-error'), false);
+    // Reused when the visitor presses again after a failure: if the first try
+    // did reach the server, the same ticket comes back instead of a second one.
+    kiosk.key = kiosk.key || A.newKey();
+    var body = { service: kiosk.service, party_size: kiosk.party };
+    A.send('POST', '/api/v1/tickets', body, { key: kiosk.key, retries: 3 }).then(
+      function (res) {
+        kiosk.busy = false;
+        button.disabled = false;
+        if ((res.status === 201 || res.status === 200) && res.body && res.body.token) {
+          kiosk.key = null;
+          showTicket(res.body);
+        } else {
+          issueFailed(res);
+        }
+      },
+      function () {
+        kiosk.busy = false;
+        button.disabled = false;
+        issueFailed(null);
+      }
+    );
+  }
+
+  function issueFailed(res) {
+    var el = A.byId('issue-error');
+    var code = res && res.body && res.body.error && res.body.error.code;
+    A.setText(el, code && A.has('error.' + code) ? A.errorText(res) : A.msg('kiosk.error_issue'));
+    A.show(el, true);
+    armIdle();
+  }
+
+  function showTicket(ticket) {
+    kiosk.ticket = ticket;
+    kiosk.token = ticket.token;
+    A.fillTicket(document.querySelector('[data-ticket-card]'), ticket, ticket.token);
+    A.fillTicket(document.querySelector('[data-print-ticket]'), ticket, ticket.token);
+    A.show(A.byId('print-error'), false);
+    A.byId('print-ticket').disabled = false;
+    showStep('ticket');
+  }
+
+  function printTicket() {
+    if (!kiosk.token) return;
+    var button = A.byId('print-ticket');
+    button.disabled = true;
+    A.setText(button, A.msg('kiosk.printing'));
+    var url = '/api/v1/tickets/' + encodeURIComponent(kiosk.token) + '/print';
+    var done = function () {
+      button.disabled = false;
+      A.setText(button, A.msg('kiosk.print'));
+      armIdle();
+    };
+    A.request('POST', url, null).then(
+      function (res) {
+        done();
+        if (res.status === 200 && res.body && res.body.fallback === 'browser') {
+          window.print(); // no thermal printer configured: the browser's print dialog
+        } else if (res.status !== 200) {
+          A.setText(A.byId('print-error'), A.msg('kiosk.print_failed'));
+          A.show(A.byId('print-error'), true);
+        }
+      },
+      function () {
+        done();
+        A.setText(A.byId('print-error'), A.msg('kiosk.print_failed'));
+        A.show(A.byId('print-error'), true);
+      }
+    );
+  }
+
+  var tiles = document.querySelectorAll('[data-service]');
+  for (var i = 0; i < tiles.length; i++) {
+    tiles[i].addEventListener('click', function (e) {
+      openDetail(e.currentTarget.getAttribute('data-service'));
+    });
+  }
+  A.byId('party-minus').addEventListener('click', function () {
+    changeParty(-1);
+  });
+  A.byId('party-plus').addEventListener('click', function () {
+    changeParty(1);
+  });
+  A.byId('detail-back').addEventListener('click', reset);
+  A.byId('take-ticket').addEventListener('click', takeTicket);
+  A.byId('print-ticket').addEventListener('click', printTicket);
+  A.byId('ticket-done').addEventListener('click', reset);
+  // Any touch restarts the way back to the start screen.
+  document.addEventListener('pointerdown', function () {
+    if (kiosk.step !== 'services') armIdle();
+  }, true);
+})();
