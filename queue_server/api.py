@@ -363,8 +363,11 @@ async def get_events(request: Request) -> Response:
     since = parse_since(request.query_params.get("since"))
     missed = service.hub.since(since) if since is not None else None
     if missed is None:
-        return _json({"seq": service.office.seq, "snapshot": service.snapshot(), "events": []})
-    return _json({"seq": service.office.seq, "events": [e.as_dict() for e in missed[:1000]]})
+        snapshot = service.snapshot()
+        return _json({"seq": snapshot["seq"], "snapshot": snapshot, "events": []})
+    # A page of at most 1000 events; the client asks again from the last one it got.
+    page = missed[:1000]
+    return _json({"seq": service.hub.last_seq, "events": [e.as_dict() for e in page]})
 
 
 async def healthz(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,8 @@ def create_app(
         storage = Storage(db_path)
         service = OfficeService(config, storage, Hub(), clock)
         await service.start()
+        # What start-up loaded lives as long as the process: keep it out of GC scans.
+        gc.freeze()
         app.state.service = service
         try:
             yield

@@ -23,6 +23,8 @@ async def read_object(request: Request, allowed: set[str], *, empty_ok: bool = F
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # 64 KiB of "[[[[..." nests deeper than the parser can go
+        raise ApiError(400, "invalid_json", "the body nests too deeply") from exc
     if not isinstance(data, dict):
         raise ApiError(422, "invalid_request", "the body must be a JSON object")
     unknown = sorted(set(data) - allowed)

@@ -479,7 +479,7 @@ class Office:
 
     def _emit(self, event_type: str, **payload: Any) -> None:
         self.seq += 1
-        self._events.append(ev.Event(event_type, self.seq, self._now, payload))
+        self._events.append(ev.Event.create(event_type, self.seq, self._now, payload))
 
     def _ticket_event(self, event_type: str, ticket: Ticket, **extra: Any) -> None:
         self._emit(event_type, ticket=self.view(ticket), waiting=self.waiting_counts(), **extra)

@@ -8,7 +8,6 @@ tokens or personal data. Payloads are documented in docs/protocol.md.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 TICKET_ISSUED = "ticket.issued"
@@ -58,34 +57,64 @@ ALL_TYPES = (
 )
 
 
-@dataclass(frozen=True)
 class Event:
-    """One office event. `payload` holds the type-specific fields."""
+    """One office event, kept as its JSON text.
 
-    type: str
-    seq: int
-    at: str
-    payload: dict[str, Any]
-    _encoded: list[str] = field(default_factory=list, repr=False, compare=False)
+    The text is encoded once, when the event happens, and that same string goes to
+    the database and to every screen. Only the few fields the server routes on are
+    kept beside it, so a long history of events costs the garbage collector little.
+    """
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "seq": self.seq, "at": self.at, **self.payload}
+    __slots__ = ("at", "seq", "text", "ticket_id", "ticket_service", "type")
+
+    def __init__(
+        self,
+        type: str,
+        seq: int,
+        at: str,
+        text: str,
+        ticket_id: int | None = None,
+        ticket_service: str | None = None,
+    ) -> None:
+        self.type = type
+        self.seq = seq
+        self.at = at
+        self.text = text
+        self.ticket_id = ticket_id
+        self.ticket_service = ticket_service
+
+    @classmethod
+    def create(cls, type: str, seq: int, at: str, payload: dict[str, Any]) -> Event:
+        text = json.dumps(
+            {"type": type, "seq": seq, "at": at, **payload}, separators=(",", ":"), ensure_ascii=False
+        )
+        ticket = payload.get("ticket")
+        if isinstance(ticket, dict):
+            return cls(type, seq, at, text, ticket["id"], ticket["service"])
+        return cls(type, seq, at, text)
 
     def encoded(self) -> str:
-        """The JSON text of this event, encoded once however many screens get it."""
-        if not self._encoded:
-            self._encoded.append(json.dumps(self.as_dict(), separators=(",", ":"), ensure_ascii=False))
-        return self._encoded[0]
+        return self.text
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.text)
+        return data
 
     @property
-    def ticket_id(self) -> int | None:
-        ticket = self.payload.get("ticket")
-        return ticket["id"] if isinstance(ticket, dict) else None
+    def payload(self) -> dict[str, Any]:
+        """The type-specific fields (decoded on demand: tests and rare paths only)."""
+        data = self.as_dict()
+        for key in ("type", "seq", "at"):
+            data.pop(key, None)
+        return data
+
+    def __repr__(self) -> str:
+        return f"Event({self.type!r}, seq={self.seq})"
 
 
 def decode(text: str) -> Event:
     data = json.loads(text)
-    event_type = data.pop("type")
-    seq = data.pop("seq")
-    at = data.pop("at")
-    return Event(event_type, seq, at, data, [text])
+    ticket = data.get("ticket")
+    if isinstance(ticket, dict):
+        return Event(data["type"], data["seq"], data["at"], text, ticket.get("id"), ticket.get("service"))
+    return Event(data["type"], data["seq"], data["at"], text)

@@ -27,6 +27,11 @@ class Broker(Protocol):
 
     async def start(self, deliver: Deliver) -> None: ...
 
+    def resync(self) -> None:
+        """Make every screen reconnect and take a fresh snapshot (after state was reloaded)."""
+        for subscription in list(self.subscriptions):
+            subscription.force_resume()
+
     def publish(self, events: list[Event]) -> None: ...
 
     async def stop(self) -> None: ...
@@ -40,6 +45,11 @@ class MemoryBroker:
 
     async def start(self, deliver: Deliver) -> None:
         self._deliver = deliver
+
+    def resync(self) -> None:
+        """Make every screen reconnect and take a fresh snapshot (after state was reloaded)."""
+        for subscription in list(self.subscriptions):
+            subscription.force_resume()
 
     def publish(self, events: list[Event]) -> None:
         if self._deliver is not None:
@@ -81,6 +91,12 @@ class Subscription:
             self.outbox.append(event)
         self._ready.set()
 
+    def force_resume(self) -> None:
+        """Treat the subscriber as fallen behind: it reconnects and resumes or re-snapshots."""
+        self.overflowed = True
+        self.outbox.clear()
+        self._ready.set()
+
     def close(self) -> None:
         self.closed = True
         self._ready.set()
@@ -119,6 +135,11 @@ class Hub:
         for subscription in list(self.subscriptions):
             subscription.close()
         await self.broker.stop()
+
+    def resync(self) -> None:
+        """Make every screen reconnect and take a fresh snapshot (after state was reloaded)."""
+        for subscription in list(self.subscriptions):
+            subscription.force_resume()
 
     def publish(self, events: list[Event]) -> None:
         if events:

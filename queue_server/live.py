@@ -51,10 +51,15 @@ async def display_socket(websocket: WebSocket) -> None:
     # From here to subscribe() there is no await: nothing can be published in between.
     missed = service.hub.since(since) if isinstance(since, int) else None
     if missed is None:
-        first = [_dumps({"type": "snapshot", **service.snapshot()})]
+        # The snapshot may already hold a batch whose commit is in flight: its events
+        # (seq <= snapshot seq) are then skipped by the subscription, not applied twice.
+        snapshot = service.snapshot()
+        first = [_dumps({"type": "snapshot", **snapshot})]
+        after = snapshot["seq"]
     else:
         first = [e.encoded() for e in missed]
-    with service.hub.subscribe(service.hub.last_seq) as subscription:
+        after = service.hub.last_seq
+    with service.hub.subscribe(after) as subscription:
         await _pump(websocket, subscription, first, lambda batch: [e.encoded() for e in batch])
 
 
@@ -72,10 +77,9 @@ async def ticket_socket(websocket: WebSocket) -> None:
 
     def concerns(event: ev.Event) -> bool:
         # Positions move only when a ticket of the same service comes or goes.
-        data = event.payload.get("ticket")
-        if data is None:
+        if event.ticket_id is None:
             return event.type in (ev.DAY_STARTED, ev.CONFIG_CHANGED)
-        return bool(data["id"] == ticket_id or data["service"] == last["view"]["service"])
+        return event.ticket_id == ticket_id or event.ticket_service == last["view"]["service"]
 
     def frames(batch: list[ev.Event]) -> list[str]:
         current = service.view_of(ticket_id)
@@ -93,7 +97,7 @@ async def ticket_socket(websocket: WebSocket) -> None:
         return [_dumps({"type": kind, "seq": batch[-1].seq, "ticket": current})]
 
     first = [_dumps({"type": "snapshot", "seq": service.office.seq, "ticket": view})]
-    with service.hub.subscribe(service.hub.last_seq, concerns) as subscription:
+    with service.hub.subscribe(service.office.seq, concerns) as subscription:
         await _pump(websocket, subscription, first, frames)
 
 

@@ -137,9 +137,17 @@ class Pages:
         i18n.remember_language(request, response)
         return response
 
-    def error_page(self, request: Request, status: int, message_key: str, **params: Any) -> HTMLResponse:
+    def error_page(
+        self, request: Request, status: int, message_key: str, login_next: str = "", **params: Any
+    ) -> HTMLResponse:
         return self.render(
-            request, "error.html", "error", status=status, message_key=message_key, params=params
+            request,
+            "error.html",
+            "error",
+            status=status,
+            message_key=message_key,
+            params=params,
+            login_next=login_next,
         )
 
     # ----- public screens ------------------------------------------------------------
@@ -161,11 +169,11 @@ class Pages:
     def _staff(self, request: Request, *roles: str) -> auth.Principal | Response:
         """The logged-in account if it has the role; else a redirect to login or a 403 page."""
         who = sessions.principal(request)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if who is None:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         if not who.may(*roles):
-            return self.error_page(request, 403, "error.forbidden_page", role=who.role)
+            return self.error_page(request, 403, "error.forbidden_page", login_next=target, role=who.role)
         return who
 
     def _csrf(self, request: Request) -> str:
@@ -325,11 +333,20 @@ class Pages:
 
 
 def same_origin(request: Request) -> bool:
-    """True unless the browser says the POST comes from another site (login CSRF)."""
+    """False when the browser says this POST comes from another site (login CSRF).
+
+    Browsers set `Sec-Fetch-Site` and `Origin` themselves; scripts cannot. Under
+    `Referrer-Policy: no-referrer` Chrome sends `Origin: null` even for a form on
+    our own page, so `null` is accepted only when Sec-Fetch-Site vouches for it.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return False
     origin = request.headers.get("origin")
     if origin is None:
-        # Old browsers send no Origin; Sec-Fetch-Site, when present, still tells.
-        return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+        return True  # not a browser form post, or a browser too old to say; nothing to compare
+    if origin == "null":
+        return fetch_site is not None
     # Compare host:port only: behind a TLS proxy the scheme we see may differ.
     return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 

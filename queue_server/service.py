@@ -25,7 +25,7 @@ from queue_server import events as ev
 from queue_server.config import OfficeConfig
 from queue_server.domain import DomainError, Office, Outcome
 from queue_server.hub import Hub
-from queue_server.storage import Batch, Storage, config_fingerprint
+from queue_server.storage import Batch, Storage, config_fingerprint, ticket_row
 from queue_server.tickets import Ticket
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ class OfficeService:
         self._writer: asyncio.Task[None] | None = None
         self._timer: asyncio.Task[None] | None = None
         self.accepting = False
+        self._busy = False
 
     # ----- life cycle ---------------------------------------------------------------
 
@@ -83,6 +84,7 @@ class OfficeService:
         return self.now().date().isoformat()
 
     async def start(self) -> None:
+        self._fingerprint = self._config_fingerprint()
         stored = self.storage.load(recent_events=self.hub.history.maxlen or 10_000)
         self.office = self._restore(stored)
         await self.hub.start(stored.recent_events)
@@ -101,7 +103,7 @@ class OfficeService:
         if self._timer:
             self._timer.cancel()
         if self._writer:
-            while not self._queue.empty():
+            while not self._queue.empty() or self._busy:
                 await asyncio.sleep(0.01)
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -145,15 +147,14 @@ class OfficeService:
     def _startup_commit(self, stored: Any) -> None:
         now = self.now()
         events = self.office.roll_over(now)
-        fingerprint = self._config_fingerprint()
-        if stored.config_json is not None and stored.config_json != fingerprint:
+        if stored.config_json is not None and stored.config_json != self._fingerprint:
             events += self.office.announce(
                 now,
                 ev.CONFIG_CHANGED,
                 services=self.services_view(),
                 counters=[self.office.counter_view(c) for c in self.office.counters.values()],
             )
-        self._commit(events, [])
+        self.storage.commit(self._batch(events, []))
         self.hub.publish(events)
 
     def _office_row(self) -> dict[str, Any]:
@@ -163,7 +164,7 @@ class OfficeService:
             "capacity": self.office.occupancy.capacity,
             "config_capacity": self.config.capacity,
             "door_count": self.office.occupancy.door_count,
-            "config_json": self._config_fingerprint(),
+            "config_json": self._fingerprint,
         }
 
     # ----- the writer -------------------------------------------------------------------
@@ -177,9 +178,6 @@ class OfficeService:
         """Queue a command; return (status, body) once it is on disk. Raises DomainError."""
         if not self.accepting:
             raise Unavailable("shutting_down", "the server is shutting down; try again in a moment")
-        if idempotency is not None and idempotency in self.idempotent:
-            _, status, body = self.idempotent[idempotency]
-            return status, json.loads(body)
         future: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Job(command, respond, idempotency, future))
         return await future
@@ -187,17 +185,43 @@ class OfficeService:
     async def _write_loop(self) -> None:
         while True:
             jobs = [await self._queue.get()]
-            while len(jobs) < MAX_BATCH and not self._queue.empty():
-                jobs.append(self._queue.get_nowait())
+            self._busy = True
             try:
-                self._run_batch(jobs)
-            except Exception:  # the loop must survive anything one batch does
-                log.exception("writer batch failed")
-                for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(Unavailable("storage_error", "could not save; try again"))
+                await self._run(jobs)
+            finally:
+                self._busy = False
 
-    def _run_batch(self, jobs: list[_Job]) -> None:
+    async def _run(self, jobs: list[_Job]) -> None:
+        """Apply a batch, make it durable, then answer and publish."""
+        while len(jobs) < MAX_BATCH and not self._queue.empty():
+            jobs.append(self._queue.get_nowait())
+        try:
+            answers, events, batch = self._apply(jobs)
+        except Exception:  # a bug in one batch must not stop the office
+            log.exception("applying a batch failed; reloading the office from disk")
+            self._recover(jobs)
+            return
+        try:
+            # The disk flush runs on the storage thread; meanwhile the event loop
+            # keeps reading requests, which then form the next (larger) batch.
+            await asyncio.get_running_loop().run_in_executor(
+                self.storage.executor, self.storage.commit, batch
+            )
+        except Exception:
+            log.exception("commit failed; reloading the office from disk")
+            self._recover(jobs)
+            return
+        # Answers first: the officer's screen should not wait behind a thousand displays.
+        for job, answer in answers:
+            if job.future.done():
+                continue  # the client went away; the command still stands
+            if isinstance(answer, BaseException):
+                job.future.set_exception(answer)
+            else:
+                job.future.set_result(answer)
+        self.hub.publish(events)
+
+    def _apply(self, jobs: list[_Job]) -> tuple[list[tuple[_Job, Any]], list[ev.Event], Batch]:
         events: list[ev.Event] = []
         answers: list[tuple[_Job, tuple[int, Any] | BaseException]] = []
         records: list[tuple[str, str, float, int, str]] = []
@@ -220,34 +244,31 @@ class OfficeService:
                 self.idempotent[job.idempotency] = record
                 records.append((*job.idempotency, *record))
             answers.append((job, answer))
-        try:
-            self._commit(events, records)
-        except Exception:
-            log.exception("commit failed; reloading the office from disk")
-            for job, _ in answers:
-                if job.idempotency is not None:
-                    self.idempotent.pop(job.idempotency, None)
-            self.office = self._restore(self.storage.load(recent_events=0))
-            raise
-        self.hub.publish(events)
-        for job, answer in answers:
-            if job.future.done():
-                continue  # the client went away; the command still stands
-            if isinstance(answer, BaseException):
-                job.future.set_exception(answer)
-            else:
-                job.future.set_result(answer)
+        return answers, events, self._batch(events, records)
 
-    def _commit(self, events: list[ev.Event], records: list[tuple[str, str, float, int, str]]) -> None:
-        tickets, counters = self.office.take_changes()
-        self.storage.commit(
-            Batch(
-                tickets=tickets,
-                counters=counters,
-                events=events,
-                idempotency=records,
-                office=self._office_row(),
+    def _recover(self, jobs: list[_Job]) -> None:
+        """After a failed batch: state from disk again, callers told to retry, screens resynced."""
+        stored = self.storage.load(recent_events=0)
+        self.office = self._restore(stored)
+        self.idempotent = {
+            (scope, key): (created, status, body)
+            for scope, key, created, status, body in self.storage.idempotency_records(
+                time.time() - IDEMPOTENCY_SECONDS
             )
+        }
+        self.hub.resync()
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(Unavailable("storage_error", "could not save; please try again"))
+
+    def _batch(self, events: list[ev.Event], records: list[tuple[str, str, float, int, str]]) -> Batch:
+        tickets, counters = self.office.take_changes()
+        return Batch(
+            tickets=[ticket_row(t) for t in tickets],
+            counters=[(c.id, int(c.open), c.reason) for c in counters],
+            events=[(e.seq, e.type, e.at, e.encoded()) for e in events],
+            idempotency=records,
+            office=self._office_row(),
         )
 
     async def _midnight_loop(self) -> None:

@@ -13,13 +13,13 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from queue_server.domain import Counter
 from queue_server.events import Event, decode
 from queue_server.tickets import Status, Ticket
 
@@ -142,11 +142,11 @@ class StoredOffice:
 
 @dataclass
 class Batch:
-    """The writes of one group commit."""
+    """The rows of one group commit, already turned into plain tuples on the event loop."""
 
-    tickets: list[Ticket] = field(default_factory=list)
-    counters: list[Counter] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    tickets: list[tuple[Any, ...]] = field(default_factory=list)
+    counters: list[tuple[str, int, str | None]] = field(default_factory=list)
+    events: list[tuple[int, str, str, str]] = field(default_factory=list)
     idempotency: list[tuple[str, str, float, int, str]] = field(default_factory=list)
     office: dict[str, Any] | None = None
 
@@ -155,15 +155,17 @@ class Storage:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA busy_timeout=5000")
-        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn = _connect(path)
         self.db = sqlite_utils.Database(self.conn)
         self.migrate()
+        # Batches are committed on their own connection and thread, so the event loop
+        # keeps serving while the disk flushes; everything else uses `conn` on the loop.
+        self.writer = _connect(path)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storage-writer")
 
     def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.writer.close()
         self.conn.close()
 
     def migrate(self) -> None:
@@ -229,22 +231,22 @@ class Storage:
         )
 
     def commit(self, batch: Batch) -> None:
-        """Write one batch in one durable transaction."""
-        conn = self.conn
+        """Write one batch in one durable transaction, on the writer connection.
+
+        Called from the storage thread (`executor`) while the server runs, and
+        directly at start-up before that thread has work.
+        """
+        conn = self.writer
         conn.execute("BEGIN IMMEDIATE")
         try:
             if batch.tickets:
-                conn.executemany(_UPSERT_TICKET, [_ticket_row(t) for t in batch.tickets])
+                conn.executemany(_UPSERT_TICKET, batch.tickets)
             if batch.counters:
                 conn.executemany(
-                    "INSERT OR REPLACE INTO counters (id, open, reason) VALUES (?, ?, ?)",
-                    [(c.id, int(c.open), c.reason) for c in batch.counters],
+                    "INSERT OR REPLACE INTO counters (id, open, reason) VALUES (?, ?, ?)", batch.counters
                 )
             if batch.events:
-                conn.executemany(
-                    "INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)",
-                    [(e.seq, e.type, e.at, e.encoded()) for e in batch.events],
-                )
+                conn.executemany("INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)", batch.events)
             if batch.idempotency:
                 conn.executemany(
                     "INSERT OR REPLACE INTO idempotency (scope, key, created_at, status, body) "
@@ -384,7 +386,15 @@ class Storage:
         return cursor.rowcount > 0
 
 
-def _ticket_row(ticket: Ticket) -> tuple[Any, ...]:
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
+def ticket_row(ticket: Ticket) -> tuple[Any, ...]:
     return (
         ticket.id,
         ticket.day,

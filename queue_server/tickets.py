@@ -35,7 +35,7 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-@dataclass
+@dataclass(slots=True)
 class Ticket:
     id: int
     day: str
