@@ -26,7 +26,7 @@ async def read_object(request: Request, allowed: set[str], *, empty_ok: bool = F
     except RecursionError as exc:  # 64 KiB of "[[[[..." nests deeper than the parser can go
         raise ApiError(400, "invalid_json", "the body nests too deeply") from exc
     if not isinstance(data, dict):
-        raise ApiError(422, "invalid_request", "the body must be a JSON object")
+        raise ApiError(400, "invalid_json", "the body must be a JSON object")
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ApiError(422, "invalid_request", f"unknown field: {unknown[0]!r}")

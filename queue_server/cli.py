@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +20,7 @@ from queue_server.config import EXAMPLE_CONFIG, ConfigError, OfficeConfig, load_
 DEFAULT_DB = Path("data/queue.db")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,9 +119,34 @@ def _serve(args: argparse.Namespace) -> int:
     # day) many times a minute: pauses of ~100 ms that every screen and kiosk would feel.
     # Almost nothing here forms reference cycles, so collect rarely; refcounting frees the rest.
     gc.set_threshold(20_000, 50, 1000)
-    server = uvicorn.Server(server_config)
+    server = _server_class()(server_config)
     server.run()
     return 0 if server.started else 1
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class QuietExitServer(uvicorn.Server):
+        """Stops gracefully on SIGTERM/SIGINT and then exits 0.
+
+        uvicorn re-raises the caught signal after its graceful shutdown, which turns a
+        clean stop into exit status -15 or a KeyboardInterrupt traceback.
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return QuietExitServer
 
 
 def _print_urls(config: OfficeConfig, config_path: Path, db_path: Path, host: str, port: int) -> None:

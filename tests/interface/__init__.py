@@ -1,0 +1,1 @@
+"""Black-box tests of the public interface against a real server subprocess."""
