@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -81,10 +82,33 @@ def resolve_config_path(given: Path | None) -> Path:
     return local if local.exists() else EXAMPLE_CONFIG
 
 
-def _serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+class RedactSecrets(logging.Filter):
+    """Ticket and kiosk tokens sit in URLs (/t/..., /ws/tickets/...); they never reach a log."""
+
+    PATTERNS = (
+        (re.compile(r"(/(?:ws/tickets|t|api/v1/tickets)/)[A-Za-z0-9_\-]{16,}"), r"\1<token>"),
+        (re.compile(r"(token=)[A-Za-z0-9_\-]{16,}"), r"\1<token>"),
     )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = message
+        for pattern, replacement in self.PATTERNS:
+            redacted = pattern.sub(replacement, redacted)
+        if redacted != message:
+            record.msg = redacted
+            record.args = ()
+        return True
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets())
+
+
+def _serve(args: argparse.Namespace) -> int:
+    configure_logging(args.log_level)
     config_path = resolve_config_path(args.config)
     try:
         config = load_config(config_path)

@@ -56,6 +56,7 @@ class OfficeConfig:
     services: tuple[ServiceConfig, ...]
     counters: tuple[CounterConfig, ...]
     running_text: str = ""
+    public_url: str = ""
     tickets_per_minute_per_address: int = 0
     session_hours: int = 12
     printer: PrinterConfig = field(default_factory=PrinterConfig)
@@ -134,6 +135,9 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
     if not 1 <= capacity <= 100_000:
         raise ConfigError("office.capacity: must be between 1 and 100000")
     running_text = office.take("running_text", str, "")
+    public_url = office.take("public_url", str, "")
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise ConfigError("office.public_url: must start with http:// or https://")
     session_hours = office.take("session_hours", int, 12)
     if not 1 <= session_hours <= 24 * 30:
         raise ConfigError("office.session_hours: must be between 1 and 720")
@@ -176,6 +180,7 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
         services=services,
         counters=counters,
         running_text=running_text,
+        public_url=public_url,
         tickets_per_minute_per_address=per_minute,
         session_hours=session_hours,
         printer=printer,

@@ -34,6 +34,8 @@ RECENT_CALLS = 10
 RECENT_ADMITTED = 10
 SERVICE_TIME_SAMPLES = 20
 DEFAULT_SERVICE_MINUTES = 5.0
+# A visit closed within seconds was a mis-press or a quick hand-back, not service time.
+SHORTEST_SAMPLE_SECONDS = 30.0
 
 
 class DomainError(Exception):
@@ -529,7 +531,8 @@ class Office:
             seconds = (
                 datetime.fromisoformat(ticket.finished_at) - datetime.fromisoformat(started)
             ).total_seconds()
-            self.service_minutes[ticket.service].append(max(0.0, seconds) / 60.0)
+            if seconds >= SHORTEST_SAMPLE_SECONDS:
+                self.service_minutes[ticket.service].append(seconds / 60.0)
 
     # ----- loading ----------------------------------------------------------------
 

@@ -10,6 +10,7 @@ every queue command goes through the JSON API like any other client.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -116,12 +117,17 @@ class Pages:
                 "name": self.config.name,
                 "language": self.config.language,
                 "timezone": self.config.timezone,
-                "capacity": self.config.capacity,
+                # The live capacity: an admin may have changed it since the config was read.
+                "capacity": service.office.occupancy.capacity,
             },
             "services": service.services_view(),
             "counters": service.counters_config_view(),
             **(data or {}),
         }
+        # Any page can be opened in a browser that holds a staff session (the door
+        # keeper's tablet showing the kiosk): its API calls then carry the cookie and
+        # need the CSRF value, so every page gets it when there is a session.
+        context.setdefault("csrf", self._csrf(request))
         html = self.env.get_template(template).render(
             t=t,
             lang=lang,
@@ -193,7 +199,6 @@ class Pages:
             "counter.html",
             "counter",
             {"counter": counter_id, "pause_reasons": list(PAUSE_REASONS), "user": who.username},
-            csrf=self._csrf(request),
             user=who,
             counter=counter,
             pause_reasons=PAUSE_REASONS,
@@ -208,7 +213,6 @@ class Pages:
             "door.html",
             "door",
             {"printer": self.printer.enabled, "user": who.username},
-            csrf=self._csrf(request),
             user=who,
         )
 
@@ -222,7 +226,9 @@ class Pages:
         return service.ticket_by_token_hash(auth.token_hash(token))
 
     def _ticket_url(self, request: Request) -> str:
-        return f"{request.base_url}t/{request.path_params['token']}"
+        # A kiosk may browse the server as 127.0.0.1; phones need the office LAN address.
+        base = self.config.public_url.rstrip("/") + "/" if self.config.public_url else str(request.base_url)
+        return f"{base}t/{request.path_params['token']}"
 
     async def ticket(self, request: Request) -> Response:
         found = self._ticket(request)
@@ -242,8 +248,11 @@ class Pages:
         if self._ticket(request) is None:
             return Response("unknown ticket", status_code=404, media_type="text/plain")
         qr = segno.make(self._ticket_url(request), error="m")
-        # omitsize: the SVG scales to whatever box the page's CSS gives it.
-        svg = qr.svg_inline(scale=1, border=2, omitsize=True, svgclass="qr", lineclass="qr-line")
+        buffer = io.BytesIO()
+        # A standalone file (with xmlns, unlike svg_inline); omitsize lets it
+        # scale to whatever box the page's CSS gives the <img>.
+        qr.save(buffer, kind="svg", xmldecl=False, svgns=True, omitsize=True, border=2, svgclass=None)
+        svg = buffer.getvalue()
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=86400"})
 
     async def print_ticket(self, request: Request) -> Response:

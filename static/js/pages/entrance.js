@@ -8,7 +8,11 @@
   var A = window.Antre;
   var SHOWN = 8;
   var FLASH_MS = 3300;
+  // "Silakan masuk" is for now: a number let in an hour ago is not news to
+  // anyone outside, and showing it invites the wrong person in.
+  var FRESH_MS = 15 * 60 * 1000;
   var seen = null; // numbers already on screen, so only new ones flash
+  var lastState = null;
 
   var live = A.startLive({
     onSnapshot: render,
@@ -17,8 +21,13 @@
     }
   });
   window.antreEntrance = { live: live };
+  // Old numbers age out even when no event comes.
+  setInterval(function () {
+    if (lastState) renderAdmitted(lastState.recent_admitted || []);
+  }, 30000);
 
   function render(state) {
+    lastState = state;
     var occ = state.occupancy || {};
     var inside = occ.inside || 0;
     var capacity = occ.capacity || 0;
@@ -39,7 +48,11 @@
 
   function renderAdmitted(admitted) {
     var list = A.byId('admitted');
-    var shown = admitted.slice(0, SHOWN);
+    var now = live.serverNow ? live.serverNow() : Date.now();
+    var shown = admitted.filter(function (item) {
+      var at = Date.parse(item.at || '');
+      return isNaN(at) || now - at < FRESH_MS;
+    }).slice(0, SHOWN);
     var before = seen;
     seen = {};
     A.clear(list);

@@ -1,0 +1,139 @@
+"""Take the documentation screenshots: every page at TV size (1920x1080) and phone size (390x844).
+
+Starts a throwaway server for the example office (config/office.toml) on
+127.0.0.1, fills it with a believable morning (tickets, calls, a counter
+paused for prayer, a full office with visitors waiting outside), then drives
+Debian's Chromium through Playwright and writes docs/screenshots/*.png.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--lang id|en]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.screens import CHROMIUM_ARGS, PHONE, SPEECH_STUB, TV, wait_live_status  # noqa: E402
+from tests.support.server import ServerProcess  # noqa: E402
+
+CHROMIUM = os.environ.get("ANTRE_CHROMIUM", "/usr/bin/chromium")
+ADMIN = ("kepala", "sandi-contoh-kepala")
+SIZES = {"tv": TV, "phone": PHONE}
+
+
+def seed(server: ServerProcess, token: str) -> str:
+    """A morning at the office; returns the token of a ticket to show on the phone page."""
+    api = httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    def post(path: str, body: dict[str, Any] | None = None) -> Any:
+        answer = api.post(path, json=body) if body is not None else api.post(path)
+        answer.raise_for_status()
+        return answer.json() if answer.status_code != 204 else None
+
+    api.put("/api/v1/capacity", json={"capacity": 16}).raise_for_status()
+    services = ["ktp", "kk", "ktp", "legal", "ktp", "izin", "kk", "ktp", "legal", "kk"]
+    for index, service in enumerate(services * 2):
+        post("/api/v1/tickets", {"service": service, "party_size": 2 if index % 7 == 3 else 1})
+    for counter in ("1", "2", "3"):
+        post(f"/api/v1/counters/{counter}/call-next")
+    post("/api/v1/counters/2/serve")
+    post("/api/v1/counters/1/finish")
+    post("/api/v1/counters/1/call-next")
+    post("/api/v1/counters/3/finish")
+    post("/api/v1/counters/3/call-next")
+    post("/api/v1/counters/4/close", {"reason": "prayer"})
+    phone = post("/api/v1/tickets", {"service": "kk"})
+    post("/api/v1/tickets", {"service": "ktp"})
+    api.close()
+    return str(phone["token"])
+
+
+def shoot(
+    browser: Any, server: ServerProcess, out: Path, lang: str, admin_token: str, ticket: str
+) -> list[Path]:
+    pages = [
+        ("kiosk", "/kiosk"),
+        ("display", "/display"),
+        ("entrance", "/entrance"),
+        ("counter", "/counter/1"),
+        ("door", "/door"),
+        ("phone-ticket", f"/t/{ticket}"),
+        ("login", "/login"),
+    ]
+    written: list[Path] = []
+    for size, viewport in SIZES.items():
+        context = browser.new_context(viewport=viewport, base_url=server.base_url, device_scale_factor=1)
+        context.add_init_script(SPEECH_STUB)
+        context.add_cookies([{"name": "antre_lang", "value": lang, "url": server.base_url}])
+        for name, path in pages:
+            if name == "login":
+                context.clear_cookies()
+                context.add_cookies([{"name": "antre_lang", "value": lang, "url": server.base_url}])
+            elif name == "counter":
+                context.add_cookies([{"name": "antre_session", "value": admin_token, "url": server.base_url}])
+            page = context.new_page()
+            page.goto(path)
+            if name != "login":
+                wait_live_status(page)
+            # Let the display's running text scroll into view and the fonts settle.
+            page.wait_for_timeout(5000 if name == "display" else 600)
+            target = out / f"{name}-{size}.png"
+            page.screenshot(path=str(target), full_page=size == "phone")
+            written.append(target)
+            if name == "kiosk":
+                page.click("[data-service='ktp']")
+                page.wait_for_timeout(300)
+                target = out / f"kiosk-service-{size}.png"
+                page.screenshot(path=str(target), full_page=size == "phone")
+                written.append(target)
+                page.click("#take-ticket")
+                page.wait_for_selector("#step-ticket:not([hidden])")
+                page.wait_for_timeout(500)
+                target = out / f"kiosk-ticket-{size}.png"
+                page.screenshot(path=str(target), full_page=size == "phone")
+                written.append(target)
+            page.close()
+        context.close()
+    return written
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--lang", choices=["id", "en"], default="id")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    config = (ROOT / "config" / "office.toml").read_text(encoding="utf-8")
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="antre-shots-") as work:
+        server = ServerProcess(Path(work), config)
+        server.add_user(ADMIN[0], "admin", ADMIN[1])
+        server.start()
+        try:
+            admin_token = server.login(*ADMIN)
+            ticket = seed(server, admin_token)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    written = shoot(browser, server, args.out, args.lang, admin_token, ticket)
+                finally:
+                    browser.close()
+        finally:
+            server.stop()
+    for path in written:
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,174 @@
+/*
+ * Door keeper: occupancy, +/- for people without a ticket, the numbers let
+ * in recently, and issuing a ticket for a visitor (touch-free at the door).
+ */
+(function () {
+  'use strict';
+
+  var A = window.Antre;
+  var page = A.page;
+  var SHOWN = 6;
+  var maxParty = Math.max(1, Math.min((page.office && page.office.capacity) || 1, 10));
+  var door = { party: 1, busy: false, key: null, token: null };
+  window.antreDoor = door;
+
+  var live = A.startLive({
+    onSnapshot: render,
+    onEvent: function (ev, state) {
+      A.updateConfig(ev);
+      render(state);
+    }
+  });
+  door.live = live;
+
+  function render(state) {
+    var occ = state.occupancy || {};
+    var inside = occ.inside || 0;
+    var capacity = occ.capacity || 0;
+    var full = capacity > 0 && inside >= capacity;
+    A.setText(A.byId('door-count'), inside + ' / ' + capacity);
+    var sign = A.byId('door-sign');
+    var blocked = full || occ.outside > 0;
+    sign.classList.toggle('admission-in', !blocked);
+    sign.classList.toggle('admission-out', blocked);
+    A.setText(sign, full ? A.msg('door.full_warning', { inside: inside, capacity: capacity })
+      : blocked ? A.msg('entrance.full_hint') : A.msg('entrance.open_hint', { free: capacity - inside }));
+    var meter = A.byId('door-meter');
+    meter.setAttribute('data-fill', String(capacity ? Math.min(10, Math.round((inside / capacity) * 10)) : 0));
+    meter.classList.toggle('is-full', full);
+    A.setText(A.byId('door-outside'), occ.outside > 0
+      ? A.msg('door.outside_tickets', { n: occ.outside, people: occ.outside_people || occ.outside }) : '');
+
+    var list = A.byId('door-admitted');
+    A.clear(list);
+    var admitted = (state.recent_admitted || []).slice(0, SHOWN);
+    admitted.forEach(function (item) {
+      var li = A.make('li');
+      li.appendChild(A.make('span', 'number', item.number));
+      li.appendChild(A.make('span', 'muted', A.timeOf(item.at)));
+      list.appendChild(li);
+    });
+    A.show(A.byId('door-no-admitted'), !admitted.length);
+
+    var waiting = state.waiting || {};
+    var els = document.querySelectorAll('[data-waiting-for]');
+    for (var i = 0; i < els.length; i++) {
+      A.setText(els[i], A.msg('kiosk.waiting_count', { n: waiting[els[i].getAttribute('data-waiting-for')] || 0 }));
+    }
+  }
+
+  function showMessage(text) {
+    var el = A.byId('door-message');
+    A.setText(el, text || '');
+    A.show(el, !!text);
+  }
+
+  function answerFailed(res) {
+    if (res && res.status === 401) {
+      window.location.assign('/login?next=' + encodeURIComponent('/door'));
+      return;
+    }
+    var code = res && res.body && res.body.error && res.body.error.code;
+    if (code === 'capacity_full') showMessage(A.msg('door.capacity_full'));
+    else if (code === 'occupancy_below_zero') showMessage(A.msg('door.below_zero'));
+    else showMessage(A.errorText(res));
+  }
+
+  // No retries here: counting has no idempotency key, and a repeated "+1"
+  // would count a person twice. Each tap is its own request, so a group of
+  // three is three quick taps.
+  function count(direction) {
+    showMessage('');
+    A.request('POST', '/api/v1/occupancy/' + direction, { count: 1 }).then(function (res) {
+      if (res.status !== 200) answerFailed(res);
+    }, function () {
+      showMessage(A.msg('error.network'));
+    });
+  }
+
+  A.byId('door-plus').addEventListener('click', function () {
+    count('enter');
+  });
+  A.byId('door-minus').addEventListener('click', function () {
+    count('exit');
+  });
+
+  function renderParty() {
+    A.setText(A.byId('party-value'), String(door.party));
+    A.byId('party-minus').disabled = door.party <= 1;
+    A.byId('party-plus').disabled = door.party >= maxParty;
+  }
+
+  function changeParty(delta) {
+    door.party = Math.max(1, Math.min(maxParty, door.party + delta));
+    door.key = null;
+    renderParty();
+  }
+
+  A.byId('party-minus').addEventListener('click', function () {
+    changeParty(-1);
+  });
+  A.byId('party-plus').addEventListener('click', function () {
+    changeParty(1);
+  });
+
+  function issue(serviceId) {
+    if (door.busy) return;
+    door.busy = true;
+    showMessage('');
+    // Kept until it succeeds, so tapping again after a failure cannot make a second ticket.
+    if (!door.key || door.keyFor !== serviceId) {
+      door.key = A.newKey();
+      door.keyFor = serviceId;
+    }
+    A.send('POST', '/api/v1/tickets', { service: serviceId, party_size: door.party }, { key: door.key, retries: 3 })
+      .then(function (res) {
+        door.busy = false;
+        if ((res.status === 201 || res.status === 200) && res.body && res.body.token) {
+          door.key = null;
+          showTicket(res.body);
+        } else {
+          answerFailed(res);
+        }
+      }, function () {
+        door.busy = false;
+        showMessage(A.msg('error.network'));
+      });
+  }
+
+  function showTicket(ticket) {
+    door.token = ticket.token;
+    A.fillTicket(document.querySelector('[data-ticket-card]'), ticket, ticket.token);
+    A.fillTicket(document.querySelector('[data-print-ticket]'), ticket, ticket.token);
+    A.show(A.byId('door-issue'), false);
+    A.show(A.byId('door-ticket'), true);
+    A.byId('door-ticket').scrollIntoView();
+  }
+
+  var tiles = document.querySelectorAll('[data-issue]');
+  for (var i = 0; i < tiles.length; i++) {
+    tiles[i].addEventListener('click', function (e) {
+      issue(e.currentTarget.getAttribute('data-issue'));
+    });
+  }
+
+  A.byId('ticket-done').addEventListener('click', function () {
+    door.token = null;
+    door.party = 1;
+    renderParty();
+    A.show(A.byId('door-ticket'), false);
+    A.show(A.byId('door-issue'), true);
+  });
+
+  A.byId('print-ticket').addEventListener('click', function () {
+    if (!door.token) return;
+    A.request('POST', '/api/v1/tickets/' + encodeURIComponent(door.token) + '/print', null).then(function (res) {
+      if (res.status === 200 && res.body && res.body.fallback === 'browser') window.print();
+      else if (res.status !== 200) showMessage(A.msg('kiosk.print_failed'));
+    }, function () {
+      showMessage(A.msg('kiosk.print_failed'));
+    });
+  });
+
+  renderParty();
+})();
