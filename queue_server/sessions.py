@@ -90,7 +90,7 @@ def principal(connection: HTTPConnection, method: str = "GET") -> auth.Principal
         raise ApiError(401, "unauthorized", "the token is unknown or has expired; log in again")
     if from_cookie and method not in SAFE_METHODS:
         sent = connection.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent, csrf_token(token)):
+        if not hmac.compare_digest(sent.encode(), csrf_token(token).encode()):
             raise ApiError(403, "csrf_failed", "missing or wrong X-CSRF-Token; reload the page")
     return auth.Principal(found[0], found[1], hashed)
 
