@@ -48,6 +48,8 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    # /api/v1/services/ is not /api/v1/services: a redirect would echo the Host header.
+    app.router.redirect_slashes = False
     app.state.config = config
     app.state.login_throttle = auth.LoginThrottle()
     app.state.ticket_limiter = auth.RateLimiter(config.tickets_per_minute_per_address)

@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=_env_port())
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument("--ssl-certfile", type=Path, help="serve HTTPS with this certificate (PEM)")
+    serve.add_argument("--ssl-keyfile", type=Path, help="the certificate's private key (PEM)")
 
     user = commands.add_parser("user", help="manage accounts")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -119,25 +121,32 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"queue-server: --port must be 1-65535, got {args.port}", file=sys.stderr)
         return 2
     db_path: Path = args.db or DEFAULT_DB
+    if (args.ssl_certfile is None) != (args.ssl_keyfile is None):
+        print("queue-server: --ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
+        return 2
 
     import uvicorn
 
     from queue_server.app import create_app
     from queue_server.pages_loader import page_routes
+    from queue_server.ws_protocol import WebSocketProtocol
 
     app = create_app(config, db_path, extra_routes=page_routes(config))
-    _print_urls(config, config_path, db_path, args.host, args.port)
+    scheme = "https" if args.ssl_certfile else "http"
+    _print_urls(config, config_path, db_path, args.host, args.port, scheme)
     server_config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
-        ws="websockets-sansio",
+        ws=WebSocketProtocol,
         ws_per_message_deflate=False,
         lifespan="on",
         access_log=args.access_log,
         log_config=None,
         timeout_graceful_shutdown=10,
         backlog=4096,
+        ssl_certfile=str(args.ssl_certfile) if args.ssl_certfile else None,
+        ssl_keyfile=str(args.ssl_keyfile) if args.ssl_keyfile else None,
     )
     # The default thresholds make the collector walk the whole heap (every ticket of the
     # day) many times a minute: pauses of ~100 ms that every screen and kiosk would feel.
@@ -173,9 +182,11 @@ def _server_class() -> type:
     return QuietExitServer
 
 
-def _print_urls(config: OfficeConfig, config_path: Path, db_path: Path, host: str, port: int) -> None:
+def _print_urls(
+    config: OfficeConfig, config_path: Path, db_path: Path, host: str, port: int, scheme: str
+) -> None:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = f"http://{shown}:{port}"
+    base = f"{scheme}://{shown}:{port}"
     lines = [
         f"Antre - {config.name}",
         f"  config:   {config_path}",

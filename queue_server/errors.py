@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from queue_server.domain import DomainError
+from queue_server.headers import SECURITY_HEADERS
 from queue_server.service import Unavailable
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,11 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", "something went wrong on the server; it was logged")
+    # Starlette answers this one outside our middleware, so add the security headers here.
+    response = error_response(500, "internal_error", "something went wrong on the server; it was logged")
+    for name, value in SECURITY_HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -6,19 +6,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from queue_server.bodies import MAX_BODY
 from queue_server.errors import BodyTooLarge
-
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (
-        b"content-security-policy",
-        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        b"media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-        b"frame-ancestors 'none'; form-action 'self'",
-    ),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-]
+from queue_server.headers import SECURITY_HEADERS
 
 
 class GuardMiddleware:

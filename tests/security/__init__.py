@@ -1,0 +1,1 @@
+"""Security pass: access table, sessions, CSRF, headers, secrets hygiene, fuzzing."""
