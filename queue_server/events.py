@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from websockets.frames import Frame, Opcode
+
 TICKET_ISSUED = "ticket.issued"
 """A ticket was issued; its status is `waiting` (admitted at once) or `outside`."""
 TICKET_ADMITTED = "ticket.admitted"
@@ -65,7 +67,7 @@ class Event:
     kept beside it, so a long history of events costs the garbage collector little.
     """
 
-    __slots__ = ("at", "seq", "text", "ticket_id", "ticket_service", "type")
+    __slots__ = ("_frame", "at", "seq", "text", "ticket_id", "ticket_service", "type")
 
     def __init__(
         self,
@@ -82,6 +84,7 @@ class Event:
         self.text = text
         self.ticket_id = ticket_id
         self.ticket_service = ticket_service
+        self._frame: bytes | None = None
 
     @classmethod
     def create(cls, type: str, seq: int, at: str, payload: dict[str, Any]) -> Event:
@@ -95,6 +98,13 @@ class Event:
 
     def encoded(self) -> str:
         return self.text
+
+    @property
+    def frame(self) -> bytes:
+        """The WebSocket frame carrying this event, built once for every screen."""
+        if self._frame is None:
+            self._frame = text_frame(self.text)
+        return self._frame
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.text)
@@ -110,6 +120,11 @@ class Event:
 
     def __repr__(self) -> str:
         return f"Event({self.type!r}, seq={self.seq})"
+
+
+def text_frame(text: str) -> bytes:
+    """An unmasked, unfragmented server-to-client text frame (RFC 6455)."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
 def decode(text: str) -> Event:

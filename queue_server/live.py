@@ -1,4 +1,10 @@
-"""WebSocket endpoints: a snapshot (or the missed events), then every event in order."""
+"""WebSocket endpoints: a snapshot (or the missed events), then every event in order.
+
+Written against ASGI directly rather than Starlette's WebSocket class: a lobby
+TV and a thousand phones share each event's ready-made frame, which goes out
+through the server's `antre.send_frames` extension in one write per screen
+(see ws_protocol.py); without the extension, frames are sent one by one.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,16 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.routing import WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.types import Receive, Scope, Send
 
 from queue_server import auth
 from queue_server import events as ev
 from queue_server.hub import Closed, Overflow, Subscription
 from queue_server.service import OfficeService
+from queue_server.ws_protocol import EXTENSION, SEND_FRAMES
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +33,58 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_UNKNOWN_TICKET = 4404
 CLOSE_GOING_AWAY = 1001
 
+Frame = tuple[str, bytes | None]
+"""A message for a screen: its text, and its ready-made frame when one exists."""
+
+
+class Gone(Exception):
+    """The screen disconnected."""
+
+
+class Socket:
+    """One screen's ASGI WebSocket connection."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.scope = scope
+        self.receive = receive
+        self._send = send
+        self.batched = EXTENSION in scope.get("extensions", {})
+
+    @property
+    def service(self) -> OfficeService:
+        service: OfficeService = self.scope["app"].state.service
+        return service
+
+    def query(self, name: str) -> str | None:
+        values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)
+        return values[0] if values else None
+
+    async def accept(self) -> None:
+        message = await self.receive()
+        if message["type"] != "websocket.connect":
+            raise Gone
+        await self._send({"type": "websocket.accept"})
+
+    async def send(self, frames: list[Frame]) -> None:
+        if not frames:
+            return
+        if self.batched:
+            message = {"type": SEND_FRAMES, "frames": [f or ev.text_frame(t) for t, f in frames]}
+            await self._send(message)
+            return
+        for text, _ in frames:
+            await self._send({"type": "websocket.send", "text": text})
+
+    async def close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(RuntimeError, OSError):
+            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+
 
 def _dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-def _since(websocket: WebSocket) -> int | str | None:
-    raw = websocket.query_params.get("since")
+def _since(raw: str | None) -> int | str | None:
     if raw is None:
         return None
     try:
@@ -41,112 +94,119 @@ def _since(websocket: WebSocket) -> int | str | None:
     return value if value >= 0 else "bad"
 
 
-async def display_socket(websocket: WebSocket) -> None:
-    service: OfficeService = websocket.app.state.service
-    await websocket.accept()
-    since = _since(websocket)
-    if since == "bad":
-        await websocket.close(CLOSE_BAD_REQUEST, "since must be a whole number")
-        return
-    # From here to subscribe() there is no await: nothing can be published in between.
-    missed = service.hub.since(since) if isinstance(since, int) else None
-    if missed is None:
-        # The snapshot may already hold a batch whose commit is in flight: its events
-        # (seq <= snapshot seq) are then skipped by the subscription, not applied twice.
-        snapshot = service.snapshot()
-        first = [_dumps({"type": "snapshot", **snapshot})]
-        after = snapshot["seq"]
-    else:
-        first = [e.encoded() for e in missed]
-        after = service.hub.last_seq
-    with service.hub.subscribe(after) as subscription:
-        await _pump(websocket, subscription, first, lambda batch: [e.encoded() for e in batch])
+def _event_frames(batch: list[ev.Event]) -> list[Frame]:
+    return [(e.text, e.frame) for e in batch]
 
 
-async def ticket_socket(websocket: WebSocket) -> None:
-    service: OfficeService = websocket.app.state.service
-    await websocket.accept()
-    token = websocket.path_params["token"]
-    found = service.ticket_by_token_hash(auth.token_hash(token)) if len(token) < 200 else None
-    if found is None:
-        await websocket.close(CLOSE_UNKNOWN_TICKET, "unknown ticket")
-        return
-    ticket, view = found
-    ticket_id = ticket.id
-    last = {"view": view}
+class DisplaySocket:
+    """`/ws/display`: the whole office, for the lobby TV, entrance, counters and door."""
 
-    def concerns(event: ev.Event) -> bool:
-        # Positions move only when a ticket of the same service comes or goes.
-        if event.ticket_id is None:
-            return event.type in (ev.DAY_STARTED, ev.CONFIG_CHANGED)
-        return event.ticket_id == ticket_id or event.ticket_service == last["view"]["service"]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        socket = Socket(scope, receive, send)
+        try:
+            await socket.accept()
+        except Gone:
+            return
+        since = _since(socket.query("since"))
+        if since == "bad":
+            await socket.close(CLOSE_BAD_REQUEST, "since must be a whole number")
+            return
+        service = socket.service
+        # From here to subscribe() there is no await: nothing can be published in between.
+        missed = service.hub.since(since) if isinstance(since, int) else None
+        if missed is None:
+            # The snapshot may already hold a batch whose commit is in flight: its events
+            # (seq <= snapshot seq) are then skipped by the subscription, not applied twice.
+            snapshot = service.snapshot()
+            first: list[Frame] = [(_dumps({"type": "snapshot", **snapshot}), None)]
+            after = snapshot["seq"]
+        else:
+            first = _event_frames(missed)
+            after = service.hub.last_seq
+        with service.hub.subscribe(after) as subscription:
+            await _pump(socket, subscription, first, _event_frames)
 
-    def frames(batch: list[ev.Event]) -> list[str]:
-        current = service.view_of(ticket_id)
-        if current is None:
-            stored = service.ticket_by_token_hash(ticket.token_hash)
-            current = stored[1] if stored else last["view"]
-        if current == last["view"]:
-            return []
-        kind = "ticket.position"
-        for event in reversed(batch):
-            if event.ticket_id == ticket_id:
-                kind = event.type
-                break
-        last["view"] = current
-        return [_dumps({"type": kind, "seq": batch[-1].seq, "ticket": current})]
 
-    first = [_dumps({"type": "snapshot", "seq": service.office.seq, "ticket": view})]
-    with service.hub.subscribe(service.office.seq, concerns) as subscription:
-        await _pump(websocket, subscription, first, frames)
+class TicketSocket:
+    """`/ws/tickets/{token}`: one visitor's ticket, for their phone."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        socket = Socket(scope, receive, send)
+        try:
+            await socket.accept()
+        except Gone:
+            return
+        service = socket.service
+        token: str = scope["path_params"]["token"]
+        found = service.ticket_by_token_hash(auth.token_hash(token)) if len(token) < 200 else None
+        if found is None:
+            await socket.close(CLOSE_UNKNOWN_TICKET, "unknown ticket")
+            return
+        ticket, view = found
+        ticket_id = ticket.id
+        last = {"view": view}
+
+        def concerns(event: ev.Event) -> bool:
+            # Positions move only when a ticket of the same service comes or goes.
+            if event.ticket_id is None:
+                return event.type in (ev.DAY_STARTED, ev.CONFIG_CHANGED)
+            return event.ticket_id == ticket_id or event.ticket_service == last["view"]["service"]
+
+        def render(batch: list[ev.Event]) -> list[Frame]:
+            current = service.view_of(ticket_id)
+            if current is None:
+                stored = service.ticket_by_token_hash(ticket.token_hash)
+                current = stored[1] if stored else last["view"]
+            if current == last["view"]:
+                return []
+            kind = "ticket.position"
+            for event in reversed(batch):
+                if event.ticket_id == ticket_id:
+                    kind = event.type
+                    break
+            last["view"] = current
+            return [(_dumps({"type": kind, "seq": batch[-1].seq, "ticket": current}), None)]
+
+        first: list[Frame] = [(_dumps({"type": "snapshot", "seq": service.office.seq, "ticket": view}), None)]
+        with service.hub.subscribe(service.office.seq, concerns) as subscription:
+            await _pump(socket, subscription, first, render)
 
 
 async def _pump(
-    websocket: WebSocket,
+    socket: Socket,
     subscription: Subscription,
-    first: list[str],
-    render: Callable[[list[ev.Event]], list[str]],
+    first: list[Frame],
+    render: Callable[[list[ev.Event]], list[Frame]],
 ) -> None:
     """Send `first`, then every batch of events, until the screen leaves or falls behind."""
-    reader = asyncio.create_task(_drain_incoming(websocket, subscription))
+    reader = asyncio.create_task(_drain_incoming(socket, subscription))
     try:
-        for frame in first:
-            await websocket.send_text(frame)
+        await socket.send(first)
         while True:
             try:
                 batch = await subscription.next_batch()
             except Overflow:
-                await _close(websocket, CLOSE_BEHIND, "behind: reconnect with since")
+                await socket.close(CLOSE_BEHIND, "behind: reconnect with since")
                 return
             except Closed:
-                await _close(websocket, CLOSE_GOING_AWAY, "server stopping")
+                await socket.close(CLOSE_GOING_AWAY, "server stopping")
                 return
-            for frame in render(batch):
-                await websocket.send_text(frame)
-    except (WebSocketDisconnect, RuntimeError, OSError):
+            await socket.send(render(batch))
+    except (RuntimeError, OSError):
         return  # the screen went away; it will reconnect and resume
     finally:
         reader.cancel()
 
 
-async def _drain_incoming(websocket: WebSocket, subscription: Subscription) -> None:
+async def _drain_incoming(socket: Socket, subscription: Subscription) -> None:
     """Screens send no commands; reading only notices when they leave."""
-    try:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-    except Exception:  # any failure to read means the screen is gone
-        pass
+    with contextlib.suppress(Exception):  # any failure to read means the screen is gone
+        while (await socket.receive())["type"] != "websocket.disconnect":
+            pass
     subscription.close()
 
 
-async def _close(websocket: WebSocket, code: int, reason: str) -> None:
-    with contextlib.suppress(RuntimeError, OSError):
-        await websocket.close(code, reason)
-
-
 ROUTES: list[WebSocketRoute] = [
-    WebSocketRoute("/ws/display", display_socket),
-    WebSocketRoute("/ws/tickets/{token}", ticket_socket),
+    WebSocketRoute("/ws/display", DisplaySocket()),
+    WebSocketRoute("/ws/tickets/{token}", TicketSocket()),
 ]

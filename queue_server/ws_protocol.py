@@ -1,14 +1,25 @@
-"""uvicorn's sans-I/O WebSocket protocol, with one gap closed.
+"""uvicorn's sans-I/O WebSocket protocol, with two additions.
 
-When a WebSocket handshake is refused by the parser itself (a request line or
-headers too long), websockets queues a 414/431 answer but uvicorn 0.54 never
-writes it, so the connection hangs open. A kiosk or TV would wait forever; a
-hostile client could hold sockets. This writes the answer and closes.
+1. When a handshake is refused by the parser itself (a request line or headers
+   too long), websockets queues a 414/431 answer but uvicorn 0.54 never writes
+   it, so the connection hangs open. This writes the answer and closes.
+2. An ASGI extension, `antre.send_frames`: the application may send
+   `{"type": "antre.websocket.send_frames", "frames": [bytes, ...]}` with
+   ready-made server frames (see `events.text_frame`), written in one system
+   call. A lobby TV gets the three events of a call in one write, and a frame
+   is encoded once for a thousand screens instead of once per screen.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
+
+SEND_FRAMES = "antre.websocket.send_frames"
+EXTENSION = "antre.send_frames"
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
@@ -20,3 +31,19 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             self.handshake_complete = True
             self.transport.write(b"".join(output))
             self.transport.close()
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        # The ASGI task is created but has not run yet: it sees the extension.
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope.setdefault("extensions", {})[EXTENSION] = {}
+
+    async def send(self, message: Any) -> None:
+        if message["type"] != SEND_FRAMES:
+            await super().send(message)
+            return
+        await self.writable.wait()
+        if self.disconnected or self.close_sent or self.conn.state is not State.OPEN:
+            raise ClientDisconnected()
+        self.transport.write(b"".join(message["frames"]))
