@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from queue_server import auth, sessions
@@ -13,6 +13,7 @@ from queue_server import commands as cmd
 from queue_server.bodies import int_field, optional_string, read_object, string_field
 from queue_server.domain import Outcome
 from queue_server.errors import ApiError
+from queue_server.jsoncodec import FastJSONResponse
 from queue_server.service import OfficeService
 from queue_server.tickets import Ticket
 
@@ -27,7 +28,7 @@ def _service(request: Request) -> OfficeService:
 def _json(body: Any, status: int = 200) -> Response:
     if status == 204:
         return Response(status_code=204)
-    return JSONResponse(body, status_code=status)
+    return FastJSONResponse(body, status_code=status)
 
 
 def principal(request: Request) -> auth.Principal | None:

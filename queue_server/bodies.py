@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
+from queue_server import jsoncodec
 from queue_server.errors import ApiError
 
 MAX_BODY = 64 * 1024
@@ -20,7 +20,7 @@ async def read_object(request: Request, allowed: set[str], *, empty_ok: bool = F
             return {}
         raise ApiError(422, "invalid_request", "a JSON object body is required")
     try:
-        data = json.loads(raw)
+        data = jsoncodec.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
     except RecursionError as exc:  # 64 KiB of "[[[[..." nests deeper than the parser can go

@@ -7,10 +7,11 @@ tokens or personal data. Payloads are documented in docs/protocol.md.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from websockets.frames import Frame, Opcode
+
+from queue_server import jsoncodec
 
 TICKET_ISSUED = "ticket.issued"
 """A ticket was issued; its status is `waiting` (admitted at once) or `outside`."""
@@ -88,9 +89,7 @@ class Event:
 
     @classmethod
     def create(cls, type: str, seq: int, at: str, payload: dict[str, Any]) -> Event:
-        text = json.dumps(
-            {"type": type, "seq": seq, "at": at, **payload}, separators=(",", ":"), ensure_ascii=False
-        )
+        text = jsoncodec.dumps({"type": type, "seq": seq, "at": at, **payload})
         ticket = payload.get("ticket")
         if isinstance(ticket, dict):
             return cls(type, seq, at, text, ticket["id"], ticket["service"])
@@ -107,7 +106,7 @@ class Event:
         return self._frame
 
     def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.text)
+        data: dict[str, Any] = jsoncodec.loads(self.text)
         return data
 
     @property
@@ -128,7 +127,7 @@ def text_frame(text: str) -> bytes:
 
 
 def decode(text: str) -> Event:
-    data = json.loads(text)
+    data = jsoncodec.loads(text)
     ticket = data.get("ticket")
     if isinstance(ticket, dict):
         return Event(data["type"], data["seq"], data["at"], text, ticket.get("id"), ticket.get("service"))

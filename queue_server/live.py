@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +18,7 @@ from urllib.parse import parse_qs
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-from queue_server import auth
+from queue_server import auth, jsoncodec
 from queue_server import events as ev
 from queue_server.hub import Closed, Overflow, Subscription
 from queue_server.service import OfficeService
@@ -81,7 +80,7 @@ class Socket:
 
 
 def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return jsoncodec.dumps(data)
 
 
 def _since(raw: str | None) -> int | str | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import Any
 
 from queue_server import commands as cmd
 from queue_server import events as ev
+from queue_server import jsoncodec
 from queue_server.config import OfficeConfig
 from queue_server.domain import DomainError, Office, Outcome
 from queue_server.hub import Hub
@@ -228,7 +228,7 @@ class OfficeService:
         for job in jobs:
             if job.idempotency is not None and job.idempotency in self.idempotent:
                 _, status, body = self.idempotent[job.idempotency]
-                answers.append((job, (status, json.loads(body))))
+                answers.append((job, (status, jsoncodec.loads(body))))
                 continue
             now = self.now()
             events += self.office.roll_over(now)
@@ -240,7 +240,7 @@ class OfficeService:
             events += outcome.events
             answer = job.respond(outcome)
             if job.idempotency is not None:
-                record = (time.time(), answer[0], json.dumps(answer[1]))
+                record = (time.time(), answer[0], jsoncodec.dumps(answer[1]))
                 self.idempotent[job.idempotency] = record
                 records.append((*job.idempotency, *record))
             answers.append((job, answer))
