@@ -67,8 +67,19 @@ class Closed(Exception):
     """The hub is shutting down."""
 
 
+Sink = Callable[[list[bytes]], bool]
+"""Writes ready-made frames to a screen's connection at once; False when its buffer is full."""
+
+
 class Subscription:
-    """One screen's bounded outbox of events, in `seq` order."""
+    """One screen's bounded outbox of events, in `seq` order.
+
+    A subscription either queues events for its screen's task to send, or, once
+    it has a direct sink, writes each batch's frames straight to the connection
+    during publish: a thousand lobby screens then cost a thousand buffered
+    writes and no task switches. Either way the backlog is bounded: a full
+    outbox or write buffer marks the subscriber as overflowed.
+    """
 
     def __init__(self, after: int, limit: int, wants: Callable[[Event], bool] | None) -> None:
         self.after = after
@@ -77,7 +88,33 @@ class Subscription:
         self.outbox: deque[Event] = deque()
         self.overflowed = False
         self.closed = False
+        self.sink: Sink | None = None
         self._ready = asyncio.Event()
+
+    def go_direct(self, sink: Sink) -> None:
+        """From now on write to `sink`; what is queued goes first, in order."""
+        self.sink = sink
+        if self.outbox and not self.overflowed:
+            queued = [e.frame for e in self.outbox]
+            self.outbox.clear()
+            self._write(queued)
+
+    def offer_batch(self, events: list[Event]) -> None:
+        if self.sink is None:
+            for event in events:
+                self.offer(event)
+            return
+        if self.overflowed or self.closed:
+            return
+        frames = [e.frame for e in events if e.seq > self.after and (self.wants is None or self.wants(e))]
+        if frames:
+            self._write(frames)
+
+    def _write(self, frames: list[bytes]) -> None:
+        assert self.sink is not None
+        if not self.sink(frames):
+            self.overflowed = True
+            self._ready.set()
 
     def offer(self, event: Event) -> None:
         if event.seq <= self.after or self.overflowed or self.closed:
@@ -146,13 +183,14 @@ class Hub:
             self.broker.publish(events)
 
     def _deliver(self, events: list[Event]) -> None:
-        for event in events:
-            if event.seq <= self.last_seq:
-                continue  # a broker may deliver twice; screens must not see an event twice
-            self.last_seq = event.seq
-            self.history.append(event)
-            for subscription in self.subscriptions:
-                subscription.offer(event)
+        # A broker may deliver twice; screens must not see an event twice.
+        fresh = [e for e in events if e.seq > self.last_seq]
+        if not fresh:
+            return
+        self.last_seq = fresh[-1].seq
+        self.history.extend(fresh)
+        for subscription in list(self.subscriptions):
+            subscription.offer_batch(fresh)
 
     def since(self, seq: int) -> list[Event] | None:
         """The events after `seq`, or None when they are no longer all kept."""

@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from queue_server import auth, jsoncodec
 from queue_server import events as ev
-from queue_server.hub import Closed, Overflow, Subscription
+from queue_server.hub import Closed, Overflow, Sink, Subscription
 from queue_server.service import OfficeService
 from queue_server.ws_protocol import EXTENSION, SEND_FRAMES
 
@@ -47,7 +47,9 @@ class Socket:
         self.scope = scope
         self.receive = receive
         self._send = send
-        self.batched = EXTENSION in scope.get("extensions", {})
+        extension = (scope.get("extensions") or {}).get(EXTENSION)
+        self.batched = extension is not None
+        self.direct_writer: Sink | None = extension.get("write") if extension else None
 
     @property
     def service(self) -> OfficeService:
@@ -123,7 +125,7 @@ class DisplaySocket:
             first = _event_frames(missed)
             after = service.hub.last_seq
         with service.hub.subscribe(after) as subscription:
-            await _pump(socket, subscription, first, _event_frames)
+            await _pump(socket, subscription, first, _event_frames, direct=True)
 
 
 class TicketSocket:
@@ -176,11 +178,18 @@ async def _pump(
     subscription: Subscription,
     first: list[Frame],
     render: Callable[[list[ev.Event]], list[Frame]],
+    direct: bool = False,
 ) -> None:
-    """Send `first`, then every batch of events, until the screen leaves or falls behind."""
+    """Send `first`, then every batch of events, until the screen leaves or falls behind.
+
+    With `direct`, once `first` is out, the hub writes later events itself; this
+    task then only waits to close the socket when the screen leaves or falls behind.
+    """
     reader = asyncio.create_task(_drain_incoming(socket, subscription))
     try:
         await socket.send(first)
+        if direct and socket.direct_writer is not None:
+            subscription.go_direct(socket.direct_writer)
         while True:
             try:
                 batch = await subscription.next_batch()

@@ -6,8 +6,11 @@
 2. An ASGI extension, `antre.send_frames`: the application may send
    `{"type": "antre.websocket.send_frames", "frames": [bytes, ...]}` with
    ready-made server frames (see `events.text_frame`), written in one system
-   call. A lobby TV gets the three events of a call in one write, and a frame
-   is encoded once for a thousand screens instead of once per screen.
+   call, or call `scope["extensions"]["antre.send_frames"]["write"](frames)` to
+   write them at once from synchronous code (the event hub's fan-out), which
+   answers False when the screen's write buffer is over its bound. A lobby TV
+   gets the three events of a call in one write, and a frame is encoded once
+   for a thousand screens instead of once per screen.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from websockets.protocol import State
 
 SEND_FRAMES = "antre.websocket.send_frames"
 EXTENSION = "antre.send_frames"
+MAX_BUFFERED = 256 * 1024
+"""Bytes a screen may have waiting in its write buffer before it counts as fallen behind."""
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
@@ -37,7 +42,16 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         # The ASGI task is created but has not run yet: it sees the extension.
         scope = getattr(self, "scope", None)
         if scope is not None:
-            scope.setdefault("extensions", {})[EXTENSION] = {}
+            scope.setdefault("extensions", {})[EXTENSION] = {"write": self.write_frames_now}
+
+    def write_frames_now(self, frames: list[bytes]) -> bool:
+        """Write frames without waiting; False if the screen is gone or too far behind."""
+        if self.disconnected or self.close_sent or self.conn.state is not State.OPEN:
+            return False
+        if self.transport.is_closing():
+            return False
+        self.transport.write(b"".join(frames))
+        return bool(self.transport.get_write_buffer_size() <= MAX_BUFFERED)
 
     async def send(self, message: Any) -> None:
         if message["type"] != SEND_FRAMES:
