@@ -287,34 +287,44 @@ async def call_number(request: Request) -> Response:
     )
 
 
-async def _simple_counter_step(request: Request, make: Any) -> Response:
+def _expected_ticket(data: dict[str, Any]) -> int | None:
+    if data.get("ticket") is None:
+        return None
+    value = data["ticket"]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(422, "invalid_request", "field 'ticket' must be a ticket id")
+    return value
+
+
+async def _simple_counter_step(request: Request, make: Any, step: str) -> Response:
     require(request, "officer")
     counter_id = _counter_id(request)
-    await read_object(request, set(), empty_ok=True)
-    return await _counter_command(request, make(counter_id))
+    data = await read_object(request, {"ticket"}, empty_ok=True)
+    return await _counter_command(request, make(counter_id, _expected_ticket(data)), f"{step}:{counter_id}")
 
 
 async def recall(request: Request) -> Response:
-    return await _simple_counter_step(request, cmd.Recall)
+    return await _simple_counter_step(request, cmd.Recall, "recall")
 
 
 async def serve(request: Request) -> Response:
-    return await _simple_counter_step(request, cmd.Serve)
+    return await _simple_counter_step(request, cmd.Serve, "serve")
 
 
 async def finish(request: Request) -> Response:
-    return await _simple_counter_step(request, cmd.Finish)
+    return await _simple_counter_step(request, cmd.Finish, "finish")
 
 
 async def no_show(request: Request) -> Response:
-    return await _simple_counter_step(request, cmd.NoShow)
+    return await _simple_counter_step(request, cmd.NoShow, "no-show")
 
 
 async def transfer(request: Request) -> Response:
     require(request, "officer")
     counter_id = _counter_id(request)
-    data = await read_object(request, {"service"})
-    return await _counter_command(request, cmd.Transfer(counter_id, string_field(data, "service")))
+    data = await read_object(request, {"service", "ticket"})
+    command = cmd.Transfer(counter_id, string_field(data, "service"), _expected_ticket(data))
+    return await _counter_command(request, command, f"transfer:{counter_id}")
 
 
 def _counter_answer(outcome: Outcome) -> tuple[int, Any]:

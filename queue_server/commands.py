@@ -34,27 +34,32 @@ class CallNumber:
 @dataclass(frozen=True)
 class Recall:
     counter: str
+    expected: int | None = None  # the ticket the officer sees; refused if another is current
 
 
 @dataclass(frozen=True)
 class Serve:
     counter: str
+    expected: int | None = None  # the ticket the officer sees; refused if another is current
 
 
 @dataclass(frozen=True)
 class Finish:
     counter: str
+    expected: int | None = None  # the ticket the officer sees; refused if another is current
 
 
 @dataclass(frozen=True)
 class NoShow:
     counter: str
+    expected: int | None = None  # the ticket the officer sees; refused if another is current
 
 
 @dataclass(frozen=True)
 class Transfer:
     counter: str
     service: str
+    expected: int | None = None
 
 
 @dataclass(frozen=True)

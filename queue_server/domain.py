@@ -277,7 +277,7 @@ class Office:
         return ticket
 
     def _recall(self, command: cmd.Recall) -> Ticket:
-        counter, ticket = self._current(command.counter)
+        counter, ticket = self._current(command.counter, command.expected)
         self._require(ticket, (Status.CALLED,), "recall")
         ticket.recalls += 1
         ticket.recalled_at = self._now
@@ -287,7 +287,7 @@ class Office:
         return ticket
 
     def _serve(self, command: cmd.Serve) -> Ticket:
-        counter, ticket = self._current(command.counter)
+        counter, ticket = self._current(command.counter, command.expected)
         self._require(ticket, (Status.CALLED,), "serve")
         ticket.status = Status.SERVING
         ticket.serving_at = self._now
@@ -296,21 +296,21 @@ class Office:
         return ticket
 
     def _finish_current(self, command: cmd.Finish) -> Ticket:
-        counter, ticket = self._current(command.counter)
+        counter, ticket = self._current(command.counter, command.expected)
         self._require(ticket, (Status.CALLED, Status.SERVING), "finish")
         self._release(counter, ticket, Status.DONE, ev.TICKET_DONE)
         self._admit_waiting_outside()
         return ticket
 
     def _no_show(self, command: cmd.NoShow) -> Ticket:
-        counter, ticket = self._current(command.counter)
+        counter, ticket = self._current(command.counter, command.expected)
         self._require(ticket, (Status.CALLED,), "mark as no-show")
         self._release(counter, ticket, Status.NO_SHOW, ev.TICKET_NO_SHOW)
         self._admit_waiting_outside()
         return ticket
 
     def _transfer(self, command: cmd.Transfer) -> Ticket:
-        counter, ticket = self._current(command.counter)
+        counter, ticket = self._current(command.counter, command.expected)
         target = self._service(command.service)
         self._require(ticket, (Status.CALLED, Status.SERVING), "transfer")
         from_service = ticket.service
@@ -512,10 +512,13 @@ class Office:
             raise DomainError("counter_closed", f"{counter.name} is closed; open it to call")
         return counter
 
-    def _current(self, counter_id: str) -> tuple[Counter, Ticket]:
+    def _current(self, counter_id: str, expected: int | None = None) -> tuple[Counter, Ticket]:
         counter = self._counter(counter_id)
         if counter.current is None:
             raise DomainError("no_current_ticket", f"{counter.name} has no current ticket")
+        if expected is not None and counter.current != expected:
+            # A late retry of a button must not land on the next visitor.
+            raise DomainError("ticket_not_current", f"that ticket is no longer at {counter.name}")
         return counter, self.tickets[counter.current]
 
     @staticmethod

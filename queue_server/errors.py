@@ -26,6 +26,7 @@ DOMAIN_STATUS = {
     "ticket_not_cancellable": 409,
     "counter_closed": 409,
     "no_current_ticket": 409,
+    "ticket_not_current": 409,
     "invalid_transition": 409,
     "occupancy_below_zero": 409,
     "capacity_full": 409,

@@ -131,7 +131,7 @@ class OfficeService:
             if ticket.service not in office.services:
                 continue  # its service was removed from the config; it stays on disk for reports
             office.load_ticket(ticket)
-        office.load_history(*self.storage.recent_history(office.day, 10))
+        office.load_history(*self.storage.recent_history(10))
         office.take_changes()
         return office
 

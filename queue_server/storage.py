@@ -118,9 +118,14 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db["kiosks"].create_index(["token_hash"], unique=True)
 
 
+def _migration_3(db: sqlite_utils.Database) -> None:
+    db["events"].create_index(["type", "seq"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _migration_1),
     ("paired kiosks", _migration_2),
+    ("events by type", _migration_3),
 ]
 
 
@@ -169,20 +174,31 @@ class Storage:
         self.conn.close()
 
     def migrate(self) -> None:
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version "
-            "(version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
-        )
-        done = {row[0] for row in self.conn.execute("SELECT version FROM schema_version")}
-        for version, (name, migration) in enumerate(MIGRATIONS, start=1):
-            if version in done:
-                continue
-            with self.db.atomic():
-                migration(self.db)
-                self.conn.execute(
-                    "INSERT INTO schema_version VALUES (?, ?, datetime('now'))", (version, name)
-                )
-            log.info("database migrated to version %d (%s)", version, name)
+        """Apply the migrations not yet recorded, under one write lock.
+
+        BEGIN IMMEDIATE makes a second process (say, two `user add` at once on a
+        new database) wait for the first instead of migrating at the same time.
+        """
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
+            )
+            done = {row[0] for row in self.conn.execute("SELECT version FROM schema_version")}
+            for version, (name, migration) in enumerate(MIGRATIONS, start=1):
+                if version in done:
+                    continue
+                with self.db.atomic():  # a savepoint inside our transaction
+                    migration(self.db)
+                    self.conn.execute(
+                        "INSERT INTO schema_version VALUES (?, ?, datetime('now'))", (version, name)
+                    )
+                log.info("database migrated to version %d (%s)", version, name)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
 
     @property
     def schema_version(self) -> int:
@@ -296,23 +312,39 @@ class Storage:
     def purge_idempotency(self, older_than: float) -> None:
         self.conn.execute("DELETE FROM idempotency WHERE created_at <= ?", (older_than,))
 
-    def recent_history(self, day: str, limit: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The day's latest calls and admissions, newest first, for the displays after a restart."""
-        calls = [
-            {"number": r[0], "counter": r[1], "at": r[2], "service": r[3]}
-            for r in self.conn.execute(
-                "SELECT number, counter, coalesce(recalled_at, called_at), service FROM tickets "
-                "WHERE day = ? AND called_at IS NOT NULL AND counter IS NOT NULL "
-                "ORDER BY coalesce(recalled_at, called_at) DESC, id DESC LIMIT ?",
-                (day, limit),
+    def recent_history(self, limit: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The day's latest calls and admissions, newest first, exactly as the displays saw them.
+
+        Rebuilt from the events themselves (since the last day.started), so that a
+        restart changes nothing a screen shows: recalls, same-second calls and
+        transferred tickets all stay as they were.
+        """
+        start = self.conn.execute("SELECT max(seq) FROM events WHERE type = 'day.started'").fetchone()[0] or 0
+        calls = []
+        for (body,) in self.conn.execute(
+            "SELECT body FROM events WHERE seq > ? AND type IN ('ticket.called', 'ticket.recalled') "
+            "ORDER BY seq DESC LIMIT ?",
+            (start, limit),
+        ):
+            event = decode(body).as_dict()
+            ticket = event["ticket"]
+            calls.append(
+                {
+                    "number": ticket["number"],
+                    "counter": event["counter"],
+                    "at": event["at"],
+                    "service": ticket["service"],
+                }
             )
-        ]
         admitted = [
-            {"number": r[0], "at": r[1]}
-            for r in self.conn.execute(
-                "SELECT number, admitted_at FROM tickets WHERE day = ? AND admitted_at IS NOT NULL "
-                "AND admitted_at > issued_at ORDER BY admitted_at DESC, id DESC LIMIT ?",
-                (day, limit),
+            {"number": event["ticket"]["number"], "at": event["at"]}
+            for event in (
+                decode(body).as_dict()
+                for (body,) in self.conn.execute(
+                    "SELECT body FROM events WHERE seq > ? AND type = 'ticket.admitted' "
+                    "ORDER BY seq DESC LIMIT ?",
+                    (start, limit),
+                )
             )
         ]
         return calls, admitted

@@ -249,3 +249,18 @@ def test_estimated_wait_uses_recent_service_times_and_open_counters() -> None:
     desk.do(cmd.CloseCounter("3"))
     assert desk.office.view(tickets[2])["estimated_wait_minutes"] == 20
     assert desk.office.view(tickets[0])["estimated_wait_minutes"] == 0
+
+
+def test_a_step_for_a_ticket_no_longer_current_is_refused() -> None:
+    """A late retry naming the previous ticket does not land on the next visitor."""
+    desk = Desk()
+    first = desk.issue("a")
+    second = desk.issue("a")
+    desk.call("1")
+    desk.call("1")
+    with pytest.raises(DomainError) as error:
+        desk.do(cmd.NoShow("1", expected=first.id))
+    assert error.value.code == "ticket_not_current"
+    assert second.status is Status.CALLED
+    desk.do(cmd.Serve("1", expected=second.id))
+    assert second.status is Status.SERVING

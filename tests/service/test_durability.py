@@ -134,3 +134,22 @@ async def test_commands_after_stop_are_refused(tmp_path: Path) -> None:
     await stopped(service)
     with pytest.raises(Unavailable):
         await service.execute(cmd.IssueTicket("a", 1, "h"), ticket_answer)
+
+
+async def test_recent_calls_and_admissions_survive_a_restart_exactly(tmp_path: Path) -> None:
+    """Recalls, same-second calls and admissions shown before a restart are shown after it."""
+    clock = Clock()
+    config = parse_config(SMALL_OFFICE_TOML.replace("capacity = 10", "capacity = 3"))
+    service = await started(tmp_path / "q.db", clock, config)
+    for index in range(4):
+        await service.execute(cmd.IssueTicket("a" if index % 2 else "b", 1, f"h{index}"), ticket_answer)
+    for counter in ("4", "1", "2"):
+        await service.execute(cmd.CallNext(counter, "budi"), ticket_answer)
+    await service.execute(cmd.Recall("4"), ticket_answer)
+    await service.execute(cmd.Finish("1"), ticket_answer)  # frees a place: the outside ticket comes in
+    before = service.snapshot()
+    assert len(before["recent_calls"]) == 4 and len(before["recent_admitted"]) == 1
+    await stopped(service)
+    again = await started(tmp_path / "q.db", clock, config)
+    assert again.snapshot() == before
+    await stopped(again)

@@ -267,8 +267,16 @@
     });
   }
 
+  // Name the ticket the officer sees and key the press: a retry that arrives late
+  // is refused (ticket_not_current) instead of landing on the next visitor.
+  function currentTicketBody(extra) {
+    var body = extra || {};
+    if (me.current) body.ticket = me.current.id;
+    return body;
+  }
+
   function step(action) {
-    run('/' + action, null, {}, function (res) {
+    run('/' + action, currentTicketBody(), { key: A.newKey(), retries: 3 }, function (res) {
       applyTicket(res.body);
     });
   }
@@ -311,7 +319,7 @@
     e.preventDefault();
     var service = A.byId('transfer-service').value;
     var number = me.current ? me.current.number : '';
-    run('/transfer', { service: service }, {}, function (res) {
+    run('/transfer', currentTicketBody({ service: service }), { key: A.newKey(), retries: 3 }, function (res) {
       applyTicket(res.body);
       A.toast(A.msg('counter.transfer_done', { number: number, service: A.serviceName(service) }));
     });
