@@ -8,6 +8,7 @@ through the server's `antre.send_frames` extension in one write per screen
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -99,8 +100,8 @@ def _event_frames(batch: list[ev.Event]) -> list[Frame]:
     return [(e.text, e.frame) for e in batch]
 
 
-class DisplaySocket:
-    """`/ws/display`: the whole office, for the lobby TV, entrance, counters and door."""
+class _Endpoint(abc.ABC):
+    """An ASGI WebSocket endpoint: accepts the connection, then `serve`s it."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         socket = Socket(scope, receive, send)
@@ -108,6 +109,16 @@ class DisplaySocket:
             await socket.accept()
         except Gone:
             return
+        await self.serve(socket)
+
+    @abc.abstractmethod
+    async def serve(self, socket: Socket) -> None: ...
+
+
+class DisplaySocket(_Endpoint):
+    """`/ws/display`: the whole office, for the lobby TV, entrance, counters and door."""
+
+    async def serve(self, socket: Socket) -> None:
         since = _since(socket.query("since"))
         if since == "bad":
             await socket.close(CLOSE_BAD_REQUEST, "since must be a whole number")
@@ -128,17 +139,12 @@ class DisplaySocket:
             await _pump(socket, subscription, first, _event_frames, direct=True)
 
 
-class TicketSocket:
+class TicketSocket(_Endpoint):
     """`/ws/tickets/{token}`: one visitor's ticket, for their phone."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        socket = Socket(scope, receive, send)
-        try:
-            await socket.accept()
-        except Gone:
-            return
+    async def serve(self, socket: Socket) -> None:
         service = socket.service
-        token: str = scope["path_params"]["token"]
+        token: str = socket.scope["path_params"]["token"]
         found = service.ticket_by_token_hash(auth.token_hash(token)) if len(token) < 200 else None
         if found is None:
             await socket.close(CLOSE_UNKNOWN_TICKET, "unknown ticket")

@@ -1,4 +1,4 @@
-"""Finds the HTML pages' routes when the screens are installed."""
+"""The HTML pages' routes, for create_app's callers (the CLI and tests)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from queue_server.config import OfficeConfig
 
 
 def page_routes(config: OfficeConfig) -> list[BaseRoute]:
-    try:
-        from queue_server import pages
-    except ImportError:
-        return []
+    from queue_server import pages  # imported late: jinja2 and the templates load only for a server
+
     return pages.routes(config)
