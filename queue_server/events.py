@@ -105,6 +105,9 @@ class Event:
             self._frame = text_frame(self.text)
         return self._frame
 
+    def forget_frame(self) -> None:
+        self._frame = None
+
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = jsoncodec.loads(self.text)
         return data

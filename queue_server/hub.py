@@ -191,6 +191,9 @@ class Hub:
         self.history.extend(fresh)
         for subscription in list(self.subscriptions):
             subscription.offer_batch(fresh)
+        # The frames have gone out; the history keeps only the text (frames are rebuilt on resume).
+        for event in fresh:
+            event.forget_frame()
 
     def since(self, seq: int) -> list[Event] | None:
         """The events after `seq`, or None when they are no longer all kept."""
