@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +22,21 @@ from queue_server.service import OfficeService
 from queue_server.storage import Storage
 
 
+FULL_COLLECTION_SECONDS = 300.0
+
+
+async def _collect_cycles_now_and_then() -> None:
+    """A full collection every few minutes.
+
+    The CLI raises the collector's thresholds so that busy moments see no long
+    pauses; then old reference cycles (closed connections, mostly) would wait a
+    long time. One short pause every five minutes frees them.
+    """
+    while True:
+        await asyncio.sleep(FULL_COLLECTION_SECONDS)
+        gc.collect()
+
+
 def create_app(
     config: OfficeConfig,
     db_path: Path,
@@ -35,9 +51,11 @@ def create_app(
         # What start-up loaded lives as long as the process: keep it out of GC scans.
         gc.freeze()
         app.state.service = service
+        collector = asyncio.create_task(_collect_cycles_now_and_then(), name="gc")
         try:
             yield
         finally:
+            collector.cancel()
             await service.stop()
             storage.close()
 
