@@ -21,7 +21,6 @@ from queue_server.middleware import GuardMiddleware
 from queue_server.service import OfficeService
 from queue_server.storage import Storage
 
-
 FULL_COLLECTION_SECONDS = 300.0
 
 
