@@ -14,9 +14,13 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from queue_server import auth
 from queue_server.config import EXAMPLE_CONFIG, ConfigError, OfficeConfig, load_config
+
+if TYPE_CHECKING:
+    import uvicorn
 
 DEFAULT_DB = Path("data/queue.db")
 DEFAULT_HOST = "127.0.0.1"
@@ -125,28 +129,19 @@ def _serve(args: argparse.Namespace) -> int:
         print("queue-server: --ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
         return 2
 
-    import uvicorn
-
     from queue_server.app import create_app
     from queue_server.pages_loader import page_routes
-    from queue_server.ws_protocol import WebSocketProtocol
 
     app = create_app(config, db_path, extra_routes=page_routes(config))
     scheme = "https" if args.ssl_certfile else "http"
     _print_urls(config, config_path, db_path, args.host, args.port, scheme)
-    server_config = uvicorn.Config(
+    server_config = uvicorn_config(
         app,
         host=args.host,
         port=args.port,
-        ws=WebSocketProtocol,
-        ws_per_message_deflate=False,
-        lifespan="on",
         access_log=args.access_log,
-        log_config=None,
-        timeout_graceful_shutdown=10,
-        backlog=4096,
-        ssl_certfile=str(args.ssl_certfile) if args.ssl_certfile else None,
-        ssl_keyfile=str(args.ssl_keyfile) if args.ssl_keyfile else None,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
     )
     # The default thresholds make the collector walk the whole heap (every ticket of the
     # day) many times a minute: pauses of ~100 ms that every screen and kiosk would feel.
@@ -155,6 +150,36 @@ def _serve(args: argparse.Namespace) -> int:
     server = _server_class()(server_config)
     server.run()
     return 0 if server.started else 1
+
+
+def uvicorn_config(
+    app: Any,
+    host: str,
+    port: int,
+    access_log: bool = False,
+    ssl_certfile: Path | None = None,
+    ssl_keyfile: Path | None = None,
+) -> uvicorn.Config:
+    """How the server runs the app: our protocol classes, no compression, a quick shutdown."""
+    import uvicorn
+
+    from queue_server.ws_protocol import HttpProtocol, WebSocketProtocol
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=HttpProtocol,
+        ws=WebSocketProtocol,
+        ws_per_message_deflate=False,
+        lifespan="on",
+        access_log=access_log,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+        backlog=4096,
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+    )
 
 
 def _server_class() -> type:

@@ -27,11 +27,6 @@ class Broker(Protocol):
 
     async def start(self, deliver: Deliver) -> None: ...
 
-    def resync(self) -> None:
-        """Make every screen reconnect and take a fresh snapshot (after state was reloaded)."""
-        for subscription in list(self.subscriptions):
-            subscription.force_resume()
-
     def publish(self, events: list[Event]) -> None: ...
 
     async def stop(self) -> None: ...
@@ -45,11 +40,6 @@ class MemoryBroker:
 
     async def start(self, deliver: Deliver) -> None:
         self._deliver = deliver
-
-    def resync(self) -> None:
-        """Make every screen reconnect and take a fresh snapshot (after state was reloaded)."""
-        for subscription in list(self.subscriptions):
-            subscription.force_resume()
 
     def publish(self, events: list[Event]) -> None:
         if self._deliver is not None:

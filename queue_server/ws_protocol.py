@@ -1,4 +1,4 @@
-"""uvicorn's sans-I/O WebSocket protocol, with two additions.
+"""uvicorn's HTTP and sans-I/O WebSocket protocols, with three additions.
 
 1. When a handshake is refused by the parser itself (a request line or headers
    too long), websockets queues a 414/431 answer but uvicorn 0.54 never writes
@@ -11,12 +11,21 @@
    answers False when the screen's write buffer is over its bound. A lobby TV
    gets the three events of a call in one write, and a frame is encoded once
    for a thousand screens instead of once per screen.
+3. A closed WebSocket connection is freed at once by reference counting. In
+   uvicorn 0.54 the HTTP protocol that hands a connection over to the
+   WebSocket protocol stays in a reference cycle with its parser, and the
+   write function above would tie the WebSocket protocol to its own scope;
+   both would wait for a full garbage collection, which the CLI's raised
+   thresholds make rare, so memory grew with every display that reconnected.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from typing import Any
 
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
@@ -42,7 +51,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         # The ASGI task is created but has not run yet: it sees the extension.
         scope = getattr(self, "scope", None)
         if scope is not None:
-            scope.setdefault("extensions", {})[EXTENSION] = {"write": self.write_frames_now}
+            scope.setdefault("extensions", {})[EXTENSION] = {"write": _weak_writer(self)}
 
     def write_frames_now(self, frames: list[bytes]) -> bool:
         """Write frames without waiting; False if the screen is gone or too far behind."""
@@ -61,3 +70,22 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         if self.disconnected or self.close_sent or self.conn.state is not State.OPEN:
             raise ClientDisconnected()
         self.transport.write(b"".join(message["frames"]))
+
+
+def _weak_writer(protocol: WebSocketProtocol) -> Callable[[list[bytes]], bool]:
+    """`protocol.write_frames_now` without keeping the protocol alive (its scope holds this)."""
+    ref = weakref.ref(protocol)
+
+    def write(frames: list[bytes]) -> bool:
+        alive = ref()
+        return alive is not None and alive.write_frames_now(frames)
+
+    return write
+
+
+class HttpProtocol(HttpToolsProtocol):
+    def handle_websocket_upgrade(self) -> None:
+        super().handle_websocket_upgrade()
+        # The connection belongs to the WebSocket protocol now; the parser holds this
+        # protocol's callbacks, so drop it to let both go without a garbage collection.
+        self.parser = None  # type: ignore[assignment]
