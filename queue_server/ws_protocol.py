@@ -13,10 +13,12 @@
    for a thousand screens instead of once per screen.
 3. A closed WebSocket connection is freed at once by reference counting. In
    uvicorn 0.54 the HTTP protocol that hands a connection over to the
-   WebSocket protocol stays in a reference cycle with its parser, and the
-   write function above would tie the WebSocket protocol to its own scope;
-   both would wait for a full garbage collection, which the CLI's raised
-   thresholds make rare, so memory grew with every display that reconnected.
+   WebSocket protocol stays in a reference cycle with its parser; the write
+   function above would tie the WebSocket protocol to its own scope; and
+   websockets' parser (a generator) and its connection hold each other until
+   the generator ends, which it never does by itself. Each would wait for a full garbage
+   collection, which the CLI's raised thresholds make rare, so memory grew
+   with every screen that reconnected.
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             self.handshake_complete = True
             self.transport.write(b"".join(output))
             self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        # websockets' parser is a generator that holds its connection and is held by it;
+        # nothing is parsed after the connection is lost, so end it and free both now.
+        self.conn.parser.close()
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)

@@ -19,6 +19,7 @@ import httpx
 import pytest
 import uvicorn
 import websockets
+from websockets.server import ServerProtocol
 
 from queue_server.app import create_app
 from queue_server.cli import uvicorn_config
@@ -26,7 +27,7 @@ from queue_server.config import parse_config
 from queue_server.ws_protocol import HttpProtocol, WebSocketProtocol
 from tests.support.server import SMALL_OFFICE_TOML, free_port
 
-PROTOCOLS = (HttpProtocol.__name__, WebSocketProtocol.__name__)
+PROTOCOLS = (HttpProtocol.__name__, WebSocketProtocol.__name__, ServerProtocol.__name__)
 
 
 @pytest.fixture
