@@ -85,6 +85,10 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_TRACKED_KEYS = 10_000
+"""Names or addresses a limiter remembers before it forgets those with nothing recent."""
+
+
 class LoginThrottle:
     """Slows down guessing: after a few failures per name or address, logins wait."""
 
@@ -116,8 +120,8 @@ class LoginThrottle:
         now = time.monotonic() if now is None else now
         for key in keys:
             self._recent(key, now).append(now)
-        if len(self.failures) > 10_000:  # bound memory under a spray of names
-            for key in [k for k, v in self.failures.items() if not v]:
+        if len(self.failures) > MAX_TRACKED_KEYS:  # bound memory under a spray of names
+            for key in [k for k, v in self.failures.items() if not v or v[-1] < now - self.window]:
                 del self.failures[key]
 
     def succeeded(self, keys: list[str]) -> None:
@@ -142,7 +146,7 @@ class RateLimiter:
         if len(times) >= self.per_minute:
             return False
         times.append(now)
-        if len(self.hits) > 10_000:
-            for stale in [k for k, v in self.hits.items() if not v]:
+        if len(self.hits) > MAX_TRACKED_KEYS:  # bound memory under many addresses
+            for stale in [k for k, v in self.hits.items() if v[-1] <= now - 60.0]:
                 del self.hits[stale]
         return True
