@@ -70,7 +70,10 @@ async def issue_ticket(request: Request) -> Response:
     service_id = string_field(data, "service")
     party_size = int_field(data, "party_size", "invalid_party_size", default=1)
     kiosk = paired_kiosk(request)
-    limited = who is None and kiosk is None
+    # Only new tickets count: a retry of an answered request, or one that will be
+    # refused anyway, must not use up the device's allowance.
+    repeat = idem is not None and idem in service.idempotent
+    limited = who is None and kiosk is None and not repeat and service_id in service.office.services
     if limited and not request.app.state.ticket_limiter.allow(sessions.client_address(request)):
         raise ApiError(
             429,

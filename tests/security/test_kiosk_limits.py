@@ -73,6 +73,33 @@ def test_over_the_limit_the_answer_says_what_to_do(http: httpx.Client) -> None:
     assert "wait" in message or "tunggu" in message, message
 
 
+def test_a_retry_of_an_answered_ticket_is_never_limited(http: httpx.Client) -> None:
+    """A phone that lost the answer and retries with its Idempotency-Key gets its ticket, at the limit too."""
+    phone = visitor()
+    first = http.post(
+        "/api/v1/tickets", json={"service": "a"}, headers={**phone, "Idempotency-Key": "lost-1"}
+    )
+    assert first.status_code == 201
+    for _ in range(LIMIT - 1):
+        assert issue(http, phone).status_code == 201
+    retry = http.post(
+        "/api/v1/tickets", json={"service": "a"}, headers={**phone, "Idempotency-Key": "lost-1"}
+    )
+    assert retry.status_code in (200, 201), retry.text
+    assert retry.json()["id"] == first.json()["id"]
+    assert_error(issue(http, phone), 429, "too_many_requests")
+
+
+def test_refused_requests_do_not_use_up_the_allowance(http: httpx.Client) -> None:
+    """Asking for a service that does not exist is a 404 and leaves the phone its tickets."""
+    phone = visitor()
+    for _ in range(LIMIT + 2):
+        assert_error(
+            http.post("/api/v1/tickets", json={"service": "nope"}, headers=phone), 404, "unknown_service"
+        )
+    assert all(issue(http, phone).status_code == 201 for _ in range(LIMIT))
+
+
 def test_the_limit_counts_each_address_apart(http: httpx.Client) -> None:
     """One busy phone does not block the next visitor's phone."""
     first, second = visitor(), visitor()
