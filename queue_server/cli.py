@@ -121,6 +121,9 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"queue-server: bad config: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # a case the checks missed still gets one line, not a traceback
+        print(f"queue-server: bad config {config_path}: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
     if not 0 < args.port < 65536:
         print(f"queue-server: --port must be 1-65535, got {args.port}", file=sys.stderr)
         return 2

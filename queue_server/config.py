@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-ID_PATTERN = re.compile(r"^[a-z0-9_-]+$")
-PREFIX_PATTERN = re.compile(r"^[A-Z]{1,2}$")
+ID_PATTERN = re.compile(r"[a-z0-9_-]+")  # used with fullmatch: no trailing newline
+PREFIX_PATTERN = re.compile(r"[A-Z]{1,2}")
 EXAMPLE_CONFIG = Path(__file__).with_name("example_office.toml")
 
 
@@ -126,7 +126,7 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
     timezone = office.take("timezone", str, "Asia/Jakarta")
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Asia" is a folder, not a zone
         raise ConfigError(f"office.timezone: unknown time zone {timezone!r}") from exc
     language = office.take("language", str, "id")
     if language not in ("id", "en"):
@@ -190,11 +190,11 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
 def _service(raw: Any, index: int) -> ServiceConfig:
     table = _Reader(raw, f"services[{index}]")
     service_id = table.take("id", str)
-    if not ID_PATTERN.match(service_id):
+    if not ID_PATTERN.fullmatch(service_id):
         raise ConfigError(f"{table.key('id')}: must match [a-z0-9_-]+")
     name = table.take("name", str)
     prefix = table.take("prefix", str)
-    if not PREFIX_PATTERN.match(prefix):
+    if not PREFIX_PATTERN.fullmatch(prefix):
         raise ConfigError(f"{table.key('prefix')}: must be 1-2 capital letters")
     requirements = table.take("requirements", list, [])
     if not all(isinstance(r, str) for r in requirements):
@@ -210,16 +210,16 @@ def _service(raw: Any, index: int) -> ServiceConfig:
 def _counter(raw: Any, index: int, known_services: set[str]) -> CounterConfig:
     table = _Reader(raw, f"counters[{index}]")
     counter_id = table.take("id", str)
-    if not ID_PATTERN.match(counter_id):
+    if not ID_PATTERN.fullmatch(counter_id):
         raise ConfigError(f"{table.key('id')}: must match [a-z0-9_-]+")
     name = table.take("name", str)
     services = table.take("services", list)
     if not services:
         raise ConfigError(f"{table.key('services')}: must name at least one service")
     for service_id in services:
-        if service_id not in known_services:
+        if not isinstance(service_id, str) or service_id not in known_services:
             raise ConfigError(f"{table.key('services')}: unknown service {service_id!r}")
-    if len(set(services)) != len(services):
+    if len(set(services)) != len(services):  # all strings by now
         raise ConfigError(f"{table.key('services')}: lists a service twice")
     is_open = table.take("open", bool, True)
     table.done()

@@ -92,6 +92,13 @@ BAD_CONFIGS = {
         SMALL_OFFICE_TOML.replace('services = ["a", "b"]', 'services = ["zz"]'),
         "services",
     ),
+    "timezone that is a region": (SMALL_OFFICE_TOML.replace("Asia/Makassar", "Asia"), "timezone"),
+    "counter services not names": (
+        SMALL_OFFICE_TOML.replace('services = ["a", "b"]', 'services = [["a"]]'),
+        "services",
+    ),
+    "service id with a newline": (SMALL_OFFICE_TOML.replace('id = "a"', 'id = "a\\n"'), "id"),
+    "prefix with a newline": (SMALL_OFFICE_TOML.replace('prefix = "A"', 'prefix = "A\\n"'), "prefix"),
     "negative limit": (
         office_toml(limits={"tickets_per_minute_per_address": -1}),
         "tickets_per_minute_per_address",
