@@ -22,6 +22,7 @@ from queue_server.service import OfficeService
 from queue_server.storage import Storage
 
 FULL_COLLECTION_SECONDS = 300.0
+ADDRESS_FREE_FAILURES = 30
 
 
 async def _collect_cycles_now_and_then() -> None:
@@ -69,5 +70,8 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.config = config
     app.state.login_throttle = auth.LoginThrottle()
+    # Counters share an office network: one officer's typos must not lock out the next,
+    # so an address gets more tries than a name before it has to wait.
+    app.state.address_throttle = auth.LoginThrottle(free_failures=ADDRESS_FREE_FAILURES)
     app.state.ticket_limiter = auth.RateLimiter(config.tickets_per_minute_per_address)
     return app

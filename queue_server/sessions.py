@@ -43,9 +43,10 @@ def csrf_token(session_token: str) -> str:
 async def log_in(connection: HTTPConnection, username: str, password: str) -> LoggedIn:
     """Check a password (throttled, off the event loop) and open a session."""
     state = connection.app.state
-    throttle: auth.LoginThrottle = state.login_throttle
-    keys = [f"user:{username}", f"addr:{client_address(connection)}"]
-    wait = throttle.wait_seconds(keys)
+    by_name: auth.LoginThrottle = state.login_throttle
+    by_address: auth.LoginThrottle = state.address_throttle
+    name_key, address_key = [f"user:{username}"], [f"addr:{client_address(connection)}"]
+    wait = max(by_name.wait_seconds(name_key), by_address.wait_seconds(address_key))
     if wait > 0:
         raise ApiError(
             429,
@@ -59,9 +60,11 @@ async def log_in(connection: HTTPConnection, username: str, password: str) -> Lo
     # scrypt takes tens of milliseconds and 16 MiB: keep it off the event loop.
     valid = await asyncio.to_thread(auth.verify_password, password, stored_hash)
     if account is None or not valid:
-        throttle.failed(keys)
+        by_name.failed(name_key)
+        by_address.failed(address_key)
         raise ApiError(401, "invalid_credentials", "wrong username or password")
-    throttle.succeeded(keys)
+    # The address's count only fades with time: one good login must not reset a guesser's.
+    by_name.succeeded(name_key)
     token = auth.new_token()
     now = time.time()
     lifetime = service.config.session_hours * 3600
