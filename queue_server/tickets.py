@@ -72,6 +72,6 @@ class Ticket:
             "called_at": self.called_at,
             "serving_at": self.serving_at,
             "finished_at": self.finished_at,
-            "officer": self.officer,
+            # Not the officer: this view goes to lobby screens and phones. Reports read it from the database.
             "day": self.day,
         }

@@ -205,6 +205,16 @@ def test_the_events_hold_no_token(day: tuple[ServerProcess, Secrets]) -> None:
     assert not found, f"secrets in the events table: {found}"
 
 
+def test_screens_are_not_told_which_officer_served(day: tuple[ServerProcess, Secrets]) -> None:
+    """Events go to lobby screens and phones: no staff name; the tickets table keeps it for reports."""
+    server, _ = day
+    with database(server) as db:
+        officers = {row[0] for row in db.execute("SELECT officer FROM tickets WHERE officer IS NOT NULL")}
+    assert officers, "no ticket was called by a logged-in officer: nothing was checked"
+    events = table_rows(server.db_path, "events")
+    assert not [name for name in officers if f'"{name}"' in events], "a staff account name is in the events"
+
+
 def test_the_database_keeps_only_hashes_of_passwords_and_sessions(day: tuple[ServerProcess, Secrets]) -> None:
     """No table holds a password, a session, CSRF or kiosk token; ticket tokens only as hashes."""
     server, secrets = day
