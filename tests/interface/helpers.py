@@ -22,7 +22,7 @@ OFFICE_TZ = ZoneInfo("Asia/Makassar")
 ISO_OFFICE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+08:00$")
 TICKET_FIELDS = {
     "id", "number", "service", "status", "party_size", "position", "counter", "issued_at",
-    "admitted_at", "called_at", "serving_at", "finished_at", "officer", "day",
+    "admitted_at", "called_at", "serving_at", "finished_at", "day",
 }  # fmt: skip
 OCCUPANCY_FIELDS = {"inside", "capacity", "outside", "outside_people"}
 EVENT_TIMEOUT = 10.0
