@@ -65,11 +65,19 @@ async def list_services(request: Request) -> Response:
 async def issue_ticket(request: Request) -> Response:
     service = _service(request)
     who = principal(request)
-    idem = idempotency_key(request, "tickets")
     data = await read_object(request, {"service", "party_size"})
     service_id = string_field(data, "service")
     party_size = int_field(data, "party_size", "invalid_party_size", default=1)
     kiosk = paired_kiosk(request)
+    # A key names one request of one client: someone else's key, or the same key with
+    # another body, is a new request (and never hands over another visitor's token).
+    if who is not None:
+        client = f"user:{who.username}"
+    elif kiosk is not None:
+        client = f"kiosk:{kiosk}"
+    else:
+        client = f"address:{sessions.client_address(request)}"
+    idem = idempotency_key(request, f"tickets|{client}|{service_id}|{party_size}")
     # Only new tickets count: a retry of an answered request, or one that will be
     # refused anyway, must not use up the device's allowance.
     repeat = idem is not None and idem in service.idempotent
