@@ -71,18 +71,19 @@ async def issue_ticket(request: Request) -> Response:
     kiosk = paired_kiosk(request)
     # A key names one request of one client: someone else's key, or the same key with
     # another body, is a new request (and never hands over another visitor's token).
+    address = sessions.client_address(request)
     if who is not None:
         client = f"user:{who.username}"
     elif kiosk is not None:
         client = f"kiosk:{kiosk}"
     else:
-        client = f"address:{sessions.client_address(request)}"
+        client = f"address:{address}"
     idem = idempotency_key(request, f"tickets|{client}|{service_id}|{party_size}")
     # Only new tickets count: a retry of an answered request, or one that will be
     # refused anyway, must not use up the device's allowance.
     repeat = idem is not None and idem in service.idempotent
     limited = who is None and kiosk is None and not repeat and service_id in service.office.services
-    if limited and not request.app.state.ticket_limiter.allow(sessions.client_address(request)):
+    if limited and not request.app.state.ticket_limiter.allow(address):
         raise ApiError(
             429,
             "too_many_requests",

@@ -147,6 +147,6 @@ class RateLimiter:
             return False
         times.append(now)
         if len(self.hits) > MAX_TRACKED_KEYS:  # bound memory under many addresses
-            for stale in [k for k, v in self.hits.items() if v[-1] <= now - 60.0]:
+            for stale in [k for k, v in self.hits.items() if not v or v[-1] <= now - 60.0]:
                 del self.hits[stale]
         return True

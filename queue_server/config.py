@@ -219,7 +219,7 @@ def _counter(raw: Any, index: int, known_services: set[str]) -> CounterConfig:
     for service_id in services:
         if not isinstance(service_id, str) or service_id not in known_services:
             raise ConfigError(f"{table.key('services')}: unknown service {service_id!r}")
-    if len(set(services)) != len(services):  # all strings by now
+    if len(set(services)) != len(services):
         raise ConfigError(f"{table.key('services')}: lists a service twice")
     is_open = table.take("open", bool, True)
     table.done()

@@ -16,9 +16,9 @@
    WebSocket protocol stays in a reference cycle with its parser; the write
    function above would tie the WebSocket protocol to its own scope; and
    websockets' parser (a generator) and its connection hold each other until
-   the generator ends, which it never does by itself. Each would wait for a full garbage
-   collection, which the CLI's raised thresholds make rare, so memory grew
-   with every screen that reconnected.
+   the generator ends, which it never does by itself. Each would wait for a
+   full garbage collection, which the CLI's raised thresholds make rare, so
+   memory grew with every screen that reconnected.
 """
 
 from __future__ import annotations
