@@ -1,6 +1,6 @@
 """Message catalogs and the choice of language for the HTML pages.
 
-The catalogs are `display/messages/<lang>.json`: one JSON object per language,
+The catalogs are `queue_server/web/messages/<lang>.json`: one JSON object per language,
 nested objects allowed (`{"kiosk": {"title": "..."}}` is the key `kiosk.title`).
 Placeholders are `{name}` and are filled the same way in Python and in the
 page scripts, which get the whole flat catalog of their language.
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("id", "en")
 LANG_COOKIE = "antre_lang"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
-CATALOG_DIR = Path(__file__).resolve().parent.parent / "display" / "messages"
+CATALOG_DIR = Path(__file__).resolve().parent / "web" / "messages"
 _PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 
 

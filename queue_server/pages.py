@@ -1,6 +1,6 @@
 """The HTML screens: kiosk, counter, lobby and entrance displays, door, phone ticket, login.
 
-Pages are rendered once from Jinja2 templates (`display/templates/`) with the
+Pages are rendered once from Jinja2 templates (`queue_server/web/templates/`) with the
 office's configuration and the language's messages; after that each page's
 script keeps itself live from the JSON API and the WebSocket streams. Nothing
 here changes office state except logging in and out and printing a ticket:
@@ -33,9 +33,9 @@ from queue_server.tickets import FINAL, Ticket
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_DIR = ROOT / "display" / "templates"
-STATIC_DIR = ROOT / "static"
+WEB_DIR = Path(__file__).resolve().parent / "web"
+TEMPLATE_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
 PAUSE_REASONS = ("break", "prayer", "meeting")
 PRINTS_PER_TICKET = 3
 LOGIN_FORM_MAX = 4096

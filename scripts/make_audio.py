@@ -58,7 +58,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "static" / "audio"
+DEFAULT_OUT = ROOT / "queue_server" / "web" / "static" / "audio"
 SAMPLE_RATE = 16000
 # Slower than espeak's default 175 wpm: announcements are heard across a noisy
 # hall, often by older visitors.

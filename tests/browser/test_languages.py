@@ -16,7 +16,7 @@ from queue_server.tickets import Status
 from tests.browser.screens import PC, RAW_KEY, Screens, wait_live_status
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOGS = ROOT / "display" / "messages"
+CATALOGS = ROOT / "queue_server" / "web" / "messages"
 TEMPLATE_KEY = re.compile(r"""\bt\(\s*['"]([a-z0-9_.]+)['"]""")
 SCRIPT_KEY = re.compile(r"""\bmsg\(\s*['"]([a-z0-9_.]+)['"]""")
 PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
@@ -35,9 +35,9 @@ def catalog(lang: str) -> dict[str, str]:
 def used_keys() -> set[str]:
     """Literal keys in templates and page scripts, plus the families they build at run time."""
     keys: set[str] = set()
-    for template in (ROOT / "display" / "templates").glob("*.html"):
+    for template in (ROOT / "queue_server" / "web" / "templates").glob("*.html"):
         keys |= set(TEMPLATE_KEY.findall(template.read_text(encoding="utf-8")))
-    for script in (ROOT / "static" / "js" / "pages").glob("*.js"):
+    for script in (ROOT / "queue_server" / "web" / "static" / "js" / "pages").glob("*.js"):
         keys |= set(SCRIPT_KEY.findall(script.read_text(encoding="utf-8")))
     # "common.status." + status and the like are prefixes: their families are listed below.
     keys = {key for key in keys if not key.endswith((".", "_"))}
