@@ -8,65 +8,22 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from queue_server.domain.settings import CounterConfig, OfficeConfig, PrinterConfig, ServiceConfig
 
 ID_PATTERN = re.compile(r"[a-z0-9_-]+")  # used with fullmatch: no trailing newline
 PREFIX_PATTERN = re.compile(r"[A-Z]{1,2}")
 EXAMPLE_CONFIG = Path(__file__).with_name("example_office.toml")
 
 
+__all__ = ["ConfigError", "CounterConfig", "OfficeConfig", "PrinterConfig", "ServiceConfig", "load_config", "parse_config"]
+
+
 class ConfigError(ValueError):
     """The configuration cannot be used; the message names the key."""
-
-
-@dataclass(frozen=True)
-class ServiceConfig:
-    id: str
-    name: str
-    prefix: str
-    requirements: tuple[str, ...] = ()
-    standard_minutes: int | None = None
-    fee: str = ""
-
-
-@dataclass(frozen=True)
-class CounterConfig:
-    id: str
-    name: str
-    services: tuple[str, ...]
-    open: bool = True
-
-
-@dataclass(frozen=True)
-class PrinterConfig:
-    kind: str = "none"  # none | file | network | usb
-    target: str = ""
-    width_mm: int = 80
-
-
-@dataclass(frozen=True)
-class OfficeConfig:
-    name: str
-    timezone: str
-    language: str
-    capacity: int
-    services: tuple[ServiceConfig, ...]
-    counters: tuple[CounterConfig, ...]
-    running_text: str = ""
-    public_url: str = ""
-    tickets_per_minute_per_address: int = 0
-    session_hours: int = 12
-    printer: PrinterConfig = field(default_factory=PrinterConfig)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    def service(self, service_id: str) -> ServiceConfig | None:
-        return next((s for s in self.services if s.id == service_id), None)
 
 
 def load_config(path: Path) -> OfficeConfig:

@@ -1,4 +1,4 @@
-"""The commands the office accepts; each is applied by `domain.Office.handle`."""
+"""The commands the office accepts; each is applied by `domain.office.Office.handle`."""
 
 from __future__ import annotations
 

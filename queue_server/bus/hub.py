@@ -1,12 +1,9 @@
-"""Fan-out of office events to live screens.
+"""Per-channel fan-out: bounded outboxes and direct sinks; publish never awaits a socket.
 
-`publish` never awaits a socket: each subscriber has a bounded outbox, and a
-subscriber that falls behind by more than its outbox holds is marked as
-overflowed and must reconnect (it resumes with `?since=N`). A short history of
-events is kept so that a screen that reconnects gets exactly what it missed.
-
-The broker behind the hub is a small interface with an in-memory backend; a
-Redis backend can carry the same events between worker processes.
+Each subscriber has a bounded outbox, and a subscriber that falls behind by
+more than its outbox holds is marked as overflowed and must reconnect (it
+resumes with `?since=N`). Each channel (one per office) keeps a short history
+of envelopes so that a screen that reconnects gets exactly what it missed.
 """
 
 from __future__ import annotations
@@ -17,37 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-from queue_server.events import Event
-
-Deliver = Callable[[list[Event]], None]
-
-
-class Broker(Protocol):
-    """Carries published events to every process's hub (itself included)."""
-
-    async def start(self, deliver: Deliver) -> None: ...
-
-    def publish(self, events: list[Event]) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-class MemoryBroker:
-    """One process: publishing is delivering."""
-
-    def __init__(self) -> None:
-        self._deliver: Deliver | None = None
-
-    async def start(self, deliver: Deliver) -> None:
-        self._deliver = deliver
-
-    def publish(self, events: list[Event]) -> None:
-        if self._deliver is not None:
-            self._deliver(events)
-
-    async def stop(self) -> None:
-        self._deliver = None
-
+from queue_server.bus.base import Backend
+from queue_server.bus.memory import MemoryBackend
+from queue_server.wire import Envelope
 
 class Overflow(Exception):
     """The subscriber fell too far behind; it must reconnect and resume."""
@@ -71,15 +40,15 @@ class Subscription:
     outbox or write buffer marks the subscriber as overflowed.
     """
 
-    def __init__(self, after: int, limit: int, wants: Callable[[Event], bool] | None) -> None:
+    def __init__(self, after: int, limit: int, wants: Callable[[Envelope], bool] | None) -> None:
         self.after = after
         self.limit = limit
         self.wants = wants
-        self.outbox: deque[Event] = deque()
+        self.outbox: deque[Envelope] = deque()
         self.overflowed = False
         self.closed = False
         self.sink: Sink | None = None
-        self._ready = asyncio.Event()
+        self._ready = asyncio.Envelope()
 
     def go_direct(self, sink: Sink) -> None:
         """From now on write to `sink`; what is queued goes first, in order."""
@@ -89,7 +58,7 @@ class Subscription:
             self.outbox.clear()
             self._write(queued)
 
-    def offer_batch(self, events: list[Event]) -> None:
+    def offer_batch(self, events: list[Envelope]) -> None:
         if self.sink is None:
             for event in events:
                 self.offer(event)
@@ -106,7 +75,7 @@ class Subscription:
             self.overflowed = True
             self._ready.set()
 
-    def offer(self, event: Event) -> None:
+    def offer(self, event: Envelope) -> None:
         if event.seq <= self.after or self.overflowed or self.closed:
             return
         if self.wants is not None and not self.wants(event):
@@ -128,7 +97,7 @@ class Subscription:
         self.closed = True
         self._ready.set()
 
-    async def next_batch(self) -> list[Event]:
+    async def next_batch(self) -> list[Envelope]:
         """Wait for events; return all that are queued, oldest first."""
         while not self.outbox:
             if self.overflowed:
@@ -144,37 +113,33 @@ class Subscription:
         return batch
 
 
-class Hub:
-    def __init__(self, broker: Broker | None = None, history: int = 10_000, outbox: int = 2_000) -> None:
-        self.broker: Broker = broker or MemoryBroker()
-        self.history: deque[Event] = deque(maxlen=history)
+class Channel:
+    """One office's stream: its history, last seq and subscribers."""
+
+    def __init__(self, name: str, history: int, outbox: int) -> None:
+        self.name = name
+        self.history: deque[Envelope] = deque(maxlen=history)
         self.outbox_limit = outbox
         self.subscriptions: set[Subscription] = set()
         self.last_seq = 0
 
-    async def start(self, history: Iterable[Event] = ()) -> None:
-        for event in history:
-            self.history.append(event)
-            self.last_seq = event.seq
-        await self.broker.start(self._deliver)
-
-    async def stop(self) -> None:
-        for subscription in list(self.subscriptions):
-            subscription.close()
-        await self.broker.stop()
+    def load(self, history: Iterable[Envelope]) -> None:
+        for envelope in history:
+            self.history.append(envelope)
+            self.last_seq = envelope.seq
 
     def resync(self) -> None:
         """Make every screen reconnect and take a fresh snapshot (after state was reloaded)."""
         for subscription in list(self.subscriptions):
             subscription.force_resume()
 
-    def publish(self, events: list[Event]) -> None:
-        if events:
-            self.broker.publish(events)
+    def close(self) -> None:
+        for subscription in list(self.subscriptions):
+            subscription.close()
 
-    def _deliver(self, events: list[Event]) -> None:
-        # A broker may deliver twice; screens must not see an event twice.
-        fresh = [e for e in events if e.seq > self.last_seq]
+    def deliver(self, envelopes: list[Envelope]) -> None:
+        # A backend may deliver twice; screens must not see an event twice.
+        fresh = [e for e in envelopes if e.seq > self.last_seq]
         if not fresh:
             return
         self.last_seq = fresh[-1].seq
@@ -182,11 +147,11 @@ class Hub:
         for subscription in list(self.subscriptions):
             subscription.offer_batch(fresh)
         # The frames have gone out; the history keeps only the text (frames are rebuilt on resume).
-        for event in fresh:
-            event.forget_frame()
+        for envelope in fresh:
+            envelope.forget_frame()
 
-    def since(self, seq: int) -> list[Event] | None:
-        """The events after `seq`, or None when they are no longer all kept."""
+    def since(self, seq: int) -> list[Envelope] | None:
+        """The envelopes after `seq`, or None when they are no longer all kept."""
         if seq == self.last_seq:
             return []
         if seq > self.last_seq or seq < 0:
@@ -198,8 +163,10 @@ class Hub:
         return list(self.history)[start:]
 
     @contextmanager
-    def subscribe(self, after: int, wants: Callable[[Event], bool] | None = None) -> Iterator[Subscription]:
-        """Receive every event with seq > `after`.
+    def subscribe(
+        self, after: int, wants: Callable[[Envelope], bool] | None = None
+    ) -> Iterator[Subscription]:
+        """Receive every envelope with seq > `after`.
 
         Synchronous on purpose: taken right after a snapshot with no await in
         between, no event can slip between the snapshot and the subscription.
@@ -210,3 +177,39 @@ class Hub:
             yield subscription
         finally:
             self.subscriptions.discard(subscription)
+
+
+class Hub:
+    """This process's channels, fed by the backend."""
+
+    def __init__(self, backend: Backend | None = None, history: int = 10_000, outbox: int = 2_000) -> None:
+        self.backend: Backend = backend or MemoryBackend()
+        self.history = history
+        self.outbox = outbox
+        self.channels: dict[str, Channel] = {}
+        self._started = False
+
+    def channel(self, name: str) -> Channel:
+        channel = self.channels.get(name)
+        if channel is None:
+            channel = self.channels[name] = Channel(name, self.history, self.outbox)
+        return channel
+
+    async def start(self) -> None:
+        if not self._started:
+            self._started = True
+            await self.backend.start(self._deliver)
+
+    async def stop(self) -> None:
+        for channel in self.channels.values():
+            channel.close()
+        if self._started:
+            self._started = False
+            await self.backend.stop()
+
+    def publish(self, channel: str, envelopes: list[Envelope]) -> None:
+        if envelopes:
+            self.backend.publish(channel, envelopes)
+
+    def _deliver(self, channel: str, envelopes: list[Envelope]) -> None:
+        self.channel(channel).deliver(envelopes)

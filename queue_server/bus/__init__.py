@@ -1,0 +1,1 @@
+"""Fan-out of office events to live screens, a channel per office, shaped like broadcaster."""

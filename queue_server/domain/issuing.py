@@ -1,0 +1,56 @@
+"""Taking a ticket and giving it back: numbering per service and day, and cancellation."""
+
+from __future__ import annotations
+
+from queue_server.domain import commands as cmd
+from queue_server.domain import events as ev
+from queue_server.domain.admission import admit_waiting_outside
+from queue_server.domain.errors import Conflict, Invalid
+from queue_server.domain.state import OfficeState, Step
+from queue_server.domain.tickets import INSIDE, PENDING, Status, Ticket, format_number
+
+
+def issue(state: OfficeState, step: Step, command: cmd.IssueTicket) -> Ticket:
+    service = state.service(command.service)
+    if not 1 <= command.party_size <= state.occupancy.capacity:
+        raise Invalid(
+            "invalid_party_size",
+            f"party_size must be between 1 and {state.occupancy.capacity}",
+        )
+    sequence = state.last_number[service.id] + 1
+    ticket = Ticket(
+        id=state.next_ticket_id,
+        day=state.day,
+        service=service.id,
+        sequence=sequence,
+        number=format_number(service.prefix, sequence),
+        party_size=command.party_size,
+        issued_at=step.at,
+        status=Status.OUTSIDE,
+        token_hash=command.token_hash,
+        issued_service=service.id,
+        origin=command.origin,
+    )
+    state.next_ticket_id += 1
+    state.last_number[service.id] = sequence
+    state.add(ticket)
+    if state.occupancy.admits_new_ticket(ticket.party_size):
+        state.enter(ticket, step.at)
+    else:
+        state.occupancy.outside[ticket.id] = ticket.party_size
+    step.emit(ev.TicketIssued(*step.about(ticket)))
+    return ticket
+
+
+def cancel(state: OfficeState, step: Step, command: cmd.CancelTicket) -> Ticket:
+    ticket = state.ticket(command.ticket_id)
+    if ticket.status not in PENDING:
+        raise Conflict(
+            "ticket_not_cancellable", f"ticket {ticket.number} is {ticket.status} and cannot be cancelled"
+        )
+    was_inside = ticket.status in INSIDE
+    state.leave_pending(ticket)
+    state.finish(ticket, Status.CANCELLED, was_inside, step.at)
+    step.emit(ev.TicketCancelled(*step.about(ticket), "visitor"))
+    admit_waiting_outside(state, step)
+    return ticket

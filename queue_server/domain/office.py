@@ -1,0 +1,110 @@
+"""`Office.handle(command, now)`: the one entry to the rules, a typed dispatch to each family.
+
+A command is checked against the state and refused with a `DomainError`
+before anything changes, or applied; the outcome carries its result and the
+events it caused, in order: ticket events first, then at most one
+`occupancy.changed`. This module never waits, reads a clock or touches a
+disk, so every rule can be tested directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from queue_server.domain import admission, counters, issuing
+from queue_server.domain import commands as cmd
+from queue_server.domain import events as ev
+from queue_server.domain.day import start_day
+from queue_server.domain.settings import CounterConfig, ServiceConfig
+from queue_server.domain.state import Counter, OfficeState, Step
+from queue_server.domain.tickets import Ticket, iso
+
+Result = Ticket | Counter | dict[str, int] | None
+"""What a command gives back: the ticket it touched, a counter, the occupancy, or nothing."""
+
+
+@dataclass
+class Outcome:
+    result: Result
+    events: list[ev.Event] = field(default_factory=list)
+
+
+class Office:
+    """One office's rules over its state."""
+
+    def __init__(
+        self,
+        services: Iterable[ServiceConfig],
+        counters_: Iterable[CounterConfig],
+        capacity: int,
+        day: str,
+        seq: int = 0,
+        next_ticket_id: int = 1,
+    ) -> None:
+        self.state = OfficeState(services, counters_, capacity, day, seq, next_ticket_id)
+
+    def handle(self, command: cmd.Command, now: datetime) -> Outcome:
+        """Apply one command at `now` (office-local, aware). Call `roll_over(now)` first."""
+        state = self.state
+        step = Step(state, iso(now))
+        before = state.occupancy.as_dict()
+        result = _dispatch(state, step, command)
+        after = state.occupancy.as_dict()
+        if after != before:
+            step.emit(ev.OccupancyChanged(*step.stamp(), after))
+        return Outcome(result, step.events)
+
+    def roll_over(self, now: datetime) -> list[ev.Event]:
+        """Start a new local day if midnight has passed; the events of closing the old one."""
+        today = now.date().isoformat()
+        if today <= self.state.day:
+            return []
+        step = Step(self.state, iso(now))
+        start_day(self.state, step, today)
+        return step.events
+
+    def config_changed(
+        self, now: datetime, services: list[dict[str, Any]], counters_: list[dict[str, Any]]
+    ) -> list[ev.Event]:
+        """The event that tells screens the services or counters changed (e.g. at start-up)."""
+        step = Step(self.state, iso(now))
+        step.emit(ev.ConfigChanged(*step.stamp(), services, counters_))
+        return step.events
+
+
+def _dispatch(state: OfficeState, step: Step, command: cmd.Command) -> Result:
+    match command:
+        case cmd.IssueTicket():
+            return issuing.issue(state, step, command)
+        case cmd.CancelTicket():
+            return issuing.cancel(state, step, command)
+        case cmd.CallNext():
+            return counters.call_next(state, step, command)
+        case cmd.CallNumber():
+            return counters.call_number(state, step, command)
+        case cmd.Recall():
+            return counters.recall(state, step, command)
+        case cmd.Serve():
+            return counters.serve(state, step, command)
+        case cmd.Finish():
+            return counters.finish(state, step, command)
+        case cmd.NoShow():
+            return counters.no_show(state, step, command)
+        case cmd.Transfer():
+            return counters.transfer(state, step, command)
+        case cmd.OpenCounter():
+            return counters.open_counter(state, step, command)
+        case cmd.CloseCounter():
+            return counters.close_counter(state, step, command)
+        case cmd.DoorEnter():
+            return admission.door_enter(state, step, command)
+        case cmd.DoorExit():
+            return admission.door_exit(state, step, command)
+        case cmd.SetCapacity():
+            return admission.set_capacity(state, step, command)
+        case cmd.Tick():
+            return None  # a clock tick: only the day roll-over before it can change anything
+    raise TypeError(f"unknown command {command!r}")  # pragma: no cover - mypy checks the match

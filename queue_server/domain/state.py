@@ -1,0 +1,216 @@
+"""The live state of one office for the current local day, and the primitives every rule uses.
+
+Rules (issuing, admission, counters, day) change the state only through these
+primitives, so indexes, queues and occupancy stay in step. `Step` is one
+command's moment: its time and the events it causes, each stamped with the
+next `seq`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from queue_server.domain import events as ev
+from queue_server.domain.capacity import Occupancy
+from queue_server.domain.errors import Conflict, NotFound
+from queue_server.domain.estimates import ServiceTimes
+from queue_server.domain.queues import Queues
+from queue_server.domain.settings import CounterConfig, ServiceConfig
+from queue_server.domain.tickets import CURRENT, INSIDE, PENDING, Status, Ticket
+
+
+@dataclass
+class Counter:
+    id: str
+    name: str
+    services: tuple[str, ...]
+    open: bool = True
+    current: int | None = None
+    reason: str | None = None
+
+
+class OfficeState:
+    def __init__(
+        self,
+        services: Iterable[ServiceConfig],
+        counters: Iterable[CounterConfig],
+        capacity: int,
+        day: str,
+        seq: int = 0,
+        next_ticket_id: int = 1,
+    ) -> None:
+        self.services: dict[str, ServiceConfig] = {s.id: s for s in services}
+        self.counters: dict[str, Counter] = {
+            c.id: Counter(c.id, c.name, c.services, c.open) for c in counters
+        }
+        self.occupancy = Occupancy(capacity)
+        self.day = day
+        self.seq = seq
+        self.next_ticket_id = next_ticket_id
+        self.tickets: dict[int, Ticket] = {}
+        self.by_token: dict[str, int] = {}
+        self.by_number: dict[str, int] = {}
+        self.last_number: dict[str, int] = {s: 0 for s in self.services}
+        self.queues = Queues(self.services)
+        self.service_times = ServiceTimes(self.services.values())
+        # What changed since the last `take_changes()`, for storage.
+        self.changed_tickets: dict[int, Ticket] = {}
+        self.changed_counters: set[str] = set()
+
+    # ----- views ------------------------------------------------------------------------
+
+    def position(self, ticket: Ticket) -> int | None:
+        if ticket.status not in PENDING:
+            return None
+        return self.queues.position(ticket.service, ticket.id)
+
+    def view(self, ticket: Ticket) -> ev.TicketView:
+        """The public face of a ticket: everything but its token."""
+        position = self.position(ticket)
+        view = ticket.as_dict(position)
+        view["estimated_wait_minutes"] = (
+            self.service_times.estimated_wait(ticket.service, position, self.open_counters_for(ticket.service))
+            if position is not None
+            else None
+        )
+        return view
+
+    def open_counters_for(self, service: str) -> int:
+        return sum(1 for c in self.counters.values() if c.open and service in c.services)
+
+    def waiting_counts(self) -> ev.Waiting:
+        return self.queues.counts()
+
+    def counter_view(self, counter: Counter) -> dict[str, Any]:
+        current = self.tickets.get(counter.current) if counter.current is not None else None
+        return {
+            "id": counter.id,
+            "name": counter.name,
+            "open": counter.open,
+            "current": self.view(current) if current else None,
+            "services": list(counter.services),
+            "reason": counter.reason,
+        }
+
+    def take_changes(self) -> tuple[list[Ticket], list[Counter]]:
+        tickets = list(self.changed_tickets.values())
+        counters = [self.counters[c] for c in self.changed_counters]
+        self.changed_tickets = {}
+        self.changed_counters = set()
+        return tickets, counters
+
+    # ----- primitives ---------------------------------------------------------------------
+
+    def add(self, ticket: Ticket) -> None:
+        """Put a ticket into the indexes (also used when loading from storage)."""
+        self.tickets[ticket.id] = ticket
+        self.by_token[ticket.token_hash] = ticket.id
+        self.by_number[ticket.number] = ticket.id
+        self.touch(ticket)
+        if ticket.status in PENDING:
+            self.queues.add_pending(ticket.service, ticket.id)
+
+    def enter(self, ticket: Ticket, at: str) -> None:
+        """The ticket's party is inside now and waits in its service's queue."""
+        ticket.status = Status.WAITING
+        ticket.admitted_at = at
+        self.occupancy.ticket_people += ticket.party_size
+        self.queues.add_waiting(ticket.service, ticket.id)
+        self.touch(ticket)
+
+    def leave_pending(self, ticket: Ticket) -> None:
+        was_waiting = ticket.status is Status.WAITING
+        self.queues.remove(ticket.service, ticket.id, was_waiting)
+        if not was_waiting:
+            self.occupancy.outside.pop(ticket.id, None)
+
+    def finish(self, ticket: Ticket, status: Status, was_inside: bool, at: str) -> None:
+        if was_inside:
+            self.occupancy.ticket_people -= ticket.party_size
+        ticket.status = status
+        ticket.finished_at = at
+        self.touch(ticket)
+
+    def touch(self, ticket: Ticket) -> None:
+        self.changed_tickets[ticket.id] = ticket
+
+    def touch_counter(self, counter: Counter) -> None:
+        self.changed_counters.add(counter.id)
+
+    # ----- lookups that refuse -----------------------------------------------------------
+
+    def service(self, service_id: str) -> ServiceConfig:
+        service = self.services.get(service_id)
+        if service is None:
+            raise NotFound("unknown_service", f"there is no service {service_id!r}")
+        return service
+
+    def ticket(self, ticket_id: int) -> Ticket:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            raise NotFound("unknown_ticket", "no such ticket")
+        return ticket
+
+    def counter(self, counter_id: str) -> Counter:
+        counter = self.counters.get(counter_id)
+        if counter is None:
+            raise NotFound("unknown_counter", f"there is no counter {counter_id!r}")
+        return counter
+
+    def open_counter(self, counter_id: str) -> Counter:
+        counter = self.counter(counter_id)
+        if not counter.open:
+            raise Conflict("counter_closed", f"{counter.name} is closed; open it to call")
+        return counter
+
+    def current(self, counter_id: str, expected: int | None = None) -> tuple[Counter, Ticket]:
+        counter = self.counter(counter_id)
+        if counter.current is None:
+            raise Conflict("no_current_ticket", f"{counter.name} has no current ticket")
+        if expected is not None and counter.current != expected:
+            # A late retry of a button must not land on the next visitor.
+            raise Conflict("ticket_not_current", f"that ticket is no longer at {counter.name}")
+        return counter, self.tickets[counter.current]
+
+    # ----- loading -------------------------------------------------------------------------
+
+    def load_ticket(self, ticket: Ticket) -> None:
+        """Restore one of today's tickets from storage (in id order)."""
+        self.add(ticket)
+        self.last_number[ticket.issued_service] = max(
+            self.last_number.get(ticket.issued_service, 0), ticket.sequence
+        )
+        if ticket.status is Status.OUTSIDE:
+            self.occupancy.outside[ticket.id] = ticket.party_size
+        elif ticket.status is Status.WAITING:
+            self.queues.add_waiting(ticket.service, ticket.id)
+        if ticket.status in INSIDE:
+            self.occupancy.ticket_people += ticket.party_size
+        if ticket.status in CURRENT and ticket.counter in self.counters:
+            self.counters[ticket.counter].current = ticket.id
+        if ticket.status is Status.DONE and ticket.counter is not None:
+            self.service_times.note(ticket)
+
+
+class Step:
+    """One command's moment: the office-local time and the events it caused, in order."""
+
+    def __init__(self, state: OfficeState, at: str) -> None:
+        self.state = state
+        self.at = at
+        self.events: list[ev.Event] = []
+
+    def stamp(self) -> tuple[int, str]:
+        """The next event's seq and time."""
+        self.state.seq += 1
+        return self.state.seq, self.at
+
+    def about(self, ticket: Ticket) -> tuple[int, str, ev.TicketView, ev.Waiting]:
+        """The next ticket event's seq, time, the ticket's view and the waiting counts."""
+        seq, at = self.stamp()
+        return seq, at, self.state.view(ticket), self.state.waiting_counts()
+
+    def emit(self, event: ev.Event) -> None:
+        self.events.append(event)

@@ -1,0 +1,394 @@
+"""The one writer of an office: queue, apply, group commit, publish; typed results.
+
+Commands are queued and applied one at a time by a single task. Every command
+that is waiting when the task wakes is applied in turn and the whole group is
+committed in one durable transaction (group commit), then the answers are
+released and the events published. Each event is encoded once (wire.py) and
+folded into the office's board, the read model every snapshot comes from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from queue_server import wire
+from queue_server.bus.hub import Channel, Hub
+from queue_server.domain import commands as cmd
+from queue_server.domain import events as ev
+from queue_server.domain.board import Board
+from queue_server.domain.errors import DomainError
+from queue_server.domain.office import Office
+from queue_server.domain.settings import OfficeConfig
+from queue_server.domain.tickets import Ticket
+from queue_server.engine import idempotency, results
+from queue_server.engine.accounts import new_token, token_hash
+from queue_server.engine.errors import Unavailable
+from queue_server.engine.results import Result, TicketResult
+from queue_server.store import Store
+from queue_server.store.day import Batch, StoredOffice
+from queue_server.store.rows import ticket_row
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 512
+HISTORY_ON_START = 200
+DEFAULT_OFFICE = "default"
+
+
+@dataclass
+class _Job:
+    command: cmd.Command
+    idempotency: idempotency.Key | None
+    future: asyncio.Future[Result] = field(repr=False)
+    token: str | None = None
+    nothing: Result = field(default_factory=results.NoTicket)
+
+
+class OfficeService:
+    def __init__(
+        self,
+        config: OfficeConfig,
+        store: Store,
+        hub: Hub,
+        clock: Callable[[], datetime] | None = None,
+        office_id: str = DEFAULT_OFFICE,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.hub = hub
+        self.office_id = office_id
+        self.channel: Channel = hub.channel(office_id)
+        self.zone = config.zone
+        self.clock = clock or (lambda: datetime.now(self.zone))
+        self.office = self._empty_office(self.today())
+        self.board = self._board_of(self.office)
+        self.idempotent = idempotency.IdempotencyRecords()
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self.accepting = False
+        self._busy = False
+        self._fingerprint = self._config_fingerprint()
+
+    # ----- life cycle ---------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(self.zone)
+
+    def today(self) -> str:
+        return self.now().date().isoformat()
+
+    async def start(self) -> None:
+        stored = self.store.load(recent_events=self.hub.history)
+        self._restore(stored)
+        self.channel.load(stored.recent_events)
+        await self.hub.start()
+        cutoff = idempotency.cutoff()
+        await self.store.purge_idempotency(cutoff)
+        self.idempotent.load(self.store.idempotency_records(cutoff))
+        self._startup_commit(stored)
+        self.accepting = True
+        self._writer = asyncio.create_task(self._write_loop(), name=f"office-writer-{self.office_id}")
+        self._timer = asyncio.create_task(self._midnight_loop(), name=f"office-midnight-{self.office_id}")
+
+    async def stop(self) -> None:
+        """Refuse new commands, finish the queued ones, then stop the writer."""
+        self.accepting = False
+        if self._timer:
+            self._timer.cancel()
+        if self._writer:
+            while not self._queue.empty() or self._busy:
+                await asyncio.sleep(0.01)
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        await self.hub.stop()
+
+    def _empty_office(self, day: str) -> Office:
+        return Office(self.config.services, self.config.counters, self.config.capacity, day)
+
+    def _restore(self, stored: StoredOffice) -> None:
+        office = Office(
+            self.config.services,
+            self.config.counters,
+            self._capacity(stored),
+            stored.day or self.today(),
+            seq=stored.seq,
+            next_ticket_id=stored.next_ticket_id,
+        )
+        state = office.state
+        state.occupancy.door_count = stored.door_count
+        for counter_id, (is_open, reason) in stored.counters.items():
+            if counter_id in state.counters:
+                state.counters[counter_id].open = is_open
+                state.counters[counter_id].reason = reason
+        for ticket in stored.tickets:
+            if ticket.service not in state.services:
+                continue  # its service was removed from the config; it stays on disk for reports
+            state.load_ticket(ticket)
+        state.take_changes()
+        self.office = office
+        self.board = self._board_of(office)
+        # What the displays showed of the day's calls comes from the events themselves.
+        for envelope in self.store.day_history(HISTORY_ON_START):
+            self.board.replay_history(envelope.event())
+
+    def _board_of(self, office: Office) -> Board:
+        state = office.state
+        return Board(
+            seq=state.seq,
+            day=state.day,
+            office={
+                "name": self.config.name,
+                "timezone": self.config.timezone,
+                "language": self.config.language,
+                "running_text": self.config.running_text,
+            },
+            services=self.services_view(),
+            counters=[state.counter_view(c) for c in state.counters.values()],
+            waiting=state.waiting_counts(),
+            occupancy=state.occupancy.as_dict(),
+        )
+
+    def _capacity(self, stored: StoredOffice) -> int:
+        # A capacity set through the API survives restarts until the config file itself changes it.
+        if stored.capacity is None or stored.config_capacity != self.config.capacity:
+            return self.config.capacity
+        return int(stored.capacity)
+
+    def _config_fingerprint(self) -> str:
+        return json.dumps(
+            {"services": self.services_view(), "counters": self.counters_config_view()}, sort_keys=True
+        )
+
+    def _startup_commit(self, stored: StoredOffice) -> None:
+        now = self.now()
+        events = self.office.roll_over(now)
+        if stored.config_json is not None and stored.config_json != self._fingerprint:
+            state = self.office.state
+            events += self.office.config_changed(
+                now, self.services_view(), [state.counter_view(c) for c in state.counters.values()]
+            )
+        envelopes = self._fold(events)
+        self.store.commit_now(self._batch(envelopes, []))
+        self.hub.publish(self.office_id, envelopes)
+
+    def _office_row(self) -> dict[str, Any]:
+        state = self.office.state
+        return {
+            "day": state.day,
+            "seq": state.seq,
+            "capacity": state.occupancy.capacity,
+            "config_capacity": self.config.capacity,
+            "door_count": state.occupancy.door_count,
+            "config_json": self._fingerprint,
+        }
+
+    # ----- commands -------------------------------------------------------------------
+
+    async def execute(
+        self,
+        command: cmd.Command,
+        idempotency_key: idempotency.Key | None = None,
+        *,
+        token: str | None = None,
+        nothing: Result | None = None,
+    ) -> Result:
+        """Queue a command; its result once it is on disk. Raises DomainError or Unavailable."""
+        if not self.accepting:
+            raise Unavailable("shutting_down", "the server is shutting down; try again in a moment")
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        job = _Job(command, idempotency_key, future, token, nothing or results.NoTicket())
+        self._queue.put_nowait(job)
+        return await future
+
+    async def issue_ticket(
+        self, service: str, party_size: int, origin: str, idempotency_key: idempotency.Key | None
+    ) -> TicketResult:
+        """A new ticket and its token (the token exists only here and in the visitor's hands)."""
+        token = new_token()
+        command = cmd.IssueTicket(service, party_size, token_hash(token), origin)
+        result = await self.execute(command, idempotency_key, token=token)
+        assert isinstance(result, TicketResult)  # issuing answers with its ticket or raises
+        return result
+
+    def is_repeat(self, key: idempotency.Key | None) -> bool:
+        return key is not None and key in self.idempotent
+
+    async def _write_loop(self) -> None:
+        while True:
+            jobs = [await self._queue.get()]
+            self._busy = True
+            try:
+                await self._run(jobs)
+            finally:
+                self._busy = False
+
+    async def _run(self, jobs: list[_Job]) -> None:
+        """Apply a batch, make it durable, then answer and publish."""
+        while len(jobs) < MAX_BATCH and not self._queue.empty():
+            jobs.append(self._queue.get_nowait())
+        try:
+            answers, envelopes, batch = self._apply(jobs)
+        except Exception:  # a bug in one batch must not stop the office
+            log.exception("applying a batch failed; reloading the office from disk")
+            self._recover(jobs)
+            return
+        try:
+            # The disk flush runs on the writer thread; meanwhile the event loop keeps
+            # reading requests, which then form the next (larger) batch.
+            await self.store.commit(batch)
+        except Exception:
+            log.exception("commit failed; reloading the office from disk")
+            self._recover(jobs)
+            return
+        for job, answer in answers:
+            if job.future.done():
+                continue  # the client went away; the command still stands
+            if isinstance(answer, BaseException):
+                job.future.set_exception(answer)
+            else:
+                job.future.set_result(answer)
+        # Answers first: the officer's screen should not wait behind a thousand displays.
+        # Publishing right after them (callbacks run in order) keeps events in seq order;
+        # a snapshot taken in between already holds these events and skips them.
+        asyncio.get_running_loop().call_soon(self.hub.publish, self.office_id, envelopes)
+
+    def _apply(self, jobs: list[_Job]) -> tuple[list[tuple[_Job, Result | BaseException]], list[wire.Envelope], Batch]:
+        events: list[ev.Event] = []
+        answers: list[tuple[_Job, Result | BaseException]] = []
+        records: list[tuple[str, str, float, str]] = []
+        for job in jobs:
+            if job.idempotency is not None:
+                earlier = self.idempotent.get(job.idempotency)
+                if earlier is not None:
+                    answers.append((job, earlier))
+                    continue
+            now = self.now()
+            events += self.office.roll_over(now)
+            try:
+                outcome = self.office.handle(job.command, now)
+            except DomainError as error:
+                answers.append((job, error))
+                continue
+            events += outcome.events
+            result = results.from_outcome(self.office.state, outcome, token=job.token, nothing=job.nothing)
+            if job.idempotency is not None:
+                records.append(self.idempotent.put(job.idempotency, result))
+            answers.append((job, result))
+        envelopes = self._fold(events)
+        return answers, envelopes, self._batch(envelopes, records)
+
+    def _fold(self, events: list[ev.Event]) -> list[wire.Envelope]:
+        """Encode each event once and fold it into the board."""
+        for event in events:
+            self.board.apply(event)
+        return [wire.encode(e) for e in events]
+
+    def _recover(self, jobs: list[_Job]) -> None:
+        """After a failed batch: state from disk again, callers told to retry, screens resynced."""
+        self._restore(self.store.load(recent_events=0))
+        self.idempotent.load(self.store.idempotency_records(idempotency.cutoff()))
+        self.channel.resync()
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(Unavailable("storage_error", "could not save; please try again"))
+
+    def _batch(self, envelopes: list[wire.Envelope], records: list[tuple[str, str, float, str]]) -> Batch:
+        tickets, counters = self.office.state.take_changes()
+        return Batch(
+            tickets=[ticket_row(t) for t in tickets],
+            counters=[(c.id, int(c.open), c.reason) for c in counters],
+            events=[(e.seq, e.type, e.at, e.text) for e in envelopes],
+            idempotency=records,
+            office=self._office_row(),
+        )
+
+    async def _midnight_loop(self) -> None:
+        """Roll the day over at local midnight even when nobody presses anything."""
+        while True:
+            now = self.now()
+            tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), self.zone)
+            await asyncio.sleep(max(1.0, (tomorrow - now).total_seconds() + 1))
+            try:
+                await self.execute(cmd.Tick(), nothing=results.Nothing())
+            except Unavailable:
+                return
+            cutoff = idempotency.cutoff()
+            self.idempotent.forget_older_than(cutoff)
+            await self.store.purge_idempotency(cutoff)
+
+    # ----- reading (consistent: state only changes together with the disk) ---------
+
+    def services_view(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": s.id,
+                "name": s.name,
+                "prefix": s.prefix,
+                "requirements": list(s.requirements),
+                "standard_minutes": s.standard_minutes,
+                "fee": s.fee,
+            }
+            for s in self.config.services
+        ]
+
+    def services_with_waiting(self) -> list[dict[str, Any]]:
+        waiting = self.office.state.waiting_counts()
+        return [{**s, "waiting": waiting.get(s["id"], 0)} for s in self.services_view()]
+
+    def counters_config_view(self) -> list[dict[str, Any]]:
+        return [{"id": c.id, "name": c.name, "services": list(c.services)} for c in self.config.counters]
+
+    def counters_view(self) -> list[dict[str, Any]]:
+        state = self.office.state
+        return [state.counter_view(c) for c in state.counters.values()]
+
+    def has_service(self, service_id: str) -> bool:
+        return service_id in self.office.state.services
+
+    def has_counter(self, counter_id: str) -> bool:
+        return counter_id in self.office.state.counters
+
+    def occupancy(self) -> dict[str, int]:
+        return self.office.state.occupancy.as_dict()
+
+    @property
+    def seq(self) -> int:
+        return self.office.state.seq
+
+    @property
+    def day(self) -> str:
+        return self.office.state.day
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.board.snapshot()
+
+    def live_ticket(self, token_hash_: str) -> Ticket | None:
+        """One of today's tickets by its token's hash, from the live state."""
+        ticket_id = self.office.state.by_token.get(token_hash_)
+        return self.office.state.tickets[ticket_id] if ticket_id is not None else None
+
+    async def ticket_by_token_hash(self, token_hash_: str) -> tuple[Ticket, ev.TicketView] | None:
+        """A ticket and its view: today's from the live state, an older one from the disk (off the loop)."""
+        ticket = self.live_ticket(token_hash_)
+        if ticket is not None:
+            return ticket, self.office.state.view(ticket)
+        stored = await self.store.ticket_by_token_hash(token_hash_)
+        if stored is None:
+            return None
+        return stored, stored.as_dict(None)
+
+    def view_of(self, ticket_id: int) -> ev.TicketView | None:
+        ticket = self.office.state.tickets.get(ticket_id)
+        return self.office.state.view(ticket) if ticket else None
+
+    def is_live(self, ticket: Ticket) -> bool:
+        return ticket.day == self.office.state.day and ticket.id in self.office.state.tickets

@@ -1,0 +1,124 @@
+"""The schema as ordered, named migrations, applied under one write lock and recorded in `schema_version`."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+
+log = logging.getLogger(__name__)
+
+
+def _initial_schema(db: sqlite_utils.Database) -> None:
+    db.table("office_state").create(
+        {
+            "id": int,
+            "day": str,
+            "seq": int,
+            "capacity": int,
+            "config_capacity": int,
+            "door_count": int,
+            "config_json": str,
+        },
+        pk="id",
+    )
+    tickets = db.table("tickets")
+    tickets.create(
+        {
+            "id": int,
+            "day": str,
+            "service": str,
+            "sequence": int,
+            "number": str,
+            "party_size": int,
+            "issued_at": str,
+            "status": str,
+            "token_hash": str,
+            "issued_service": str,
+            "origin": str,
+            "counter": str,
+            "officer": str,
+            "admitted_at": str,
+            "called_at": str,
+            "recalled_at": str,
+            "serving_at": str,
+            "finished_at": str,
+            "recalls": int,
+            "transfers": int,
+        },
+        pk="id",
+        not_null={"day", "service", "number", "status", "token_hash"},
+    )
+    tickets.create_index(["token_hash"], unique=True)
+    tickets.create_index(["day", "issued_service", "sequence"], unique=True)
+    db.table("counters").create({"id": str, "open": int, "reason": str}, pk="id")
+    db.table("events").create({"seq": int, "type": str, "at": str, "body": str}, pk="seq")
+    db.table("idempotency").create(
+        {"scope": str, "key": str, "created_at": float, "status": int, "body": str},
+        pk=("scope", "key"),
+    )
+    db.table("users").create(
+        {"username": str, "role": str, "password_hash": str, "created_at": str, "updated_at": str},
+        pk="username",
+    )
+    db.table("sessions").create(
+        {"token_hash": str, "username": str, "created_at": float, "expires_at": float},
+        pk="token_hash",
+    )
+
+
+def _paired_kiosks(db: sqlite_utils.Database) -> None:
+    kiosks = db.table("kiosks")
+    kiosks.create({"name": str, "token_hash": str, "created_at": str, "created_by": str}, pk="name")
+    kiosks.create_index(["token_hash"], unique=True)
+
+
+def _events_by_type(db: sqlite_utils.Database) -> None:
+    db.table("events").create_index(["type", "seq"])
+
+
+def _typed_idempotency(db: sqlite_utils.Database) -> None:
+    # Records used to hold an HTTP status and body; they now hold the engine's typed
+    # result (the web turns it into HTTP). Old records are at most 48 hours of retries.
+    db.execute("DELETE FROM idempotency")
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("initial schema", _initial_schema),
+    ("paired kiosks", _paired_kiosks),
+    ("events by type", _events_by_type),
+    ("typed idempotency results", _typed_idempotency),
+]
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations not yet recorded, under one write lock.
+
+    BEGIN IMMEDIATE makes a second process (say, two `user add` at once on a
+    new database) wait for the first instead of migrating at the same time.
+    """
+    db = sqlite_utils.Database(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
+        )
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
+        for version, (name, migration) in enumerate(MIGRATIONS, start=1):
+            if version in done:
+                continue
+            with db.atomic():  # a savepoint inside our transaction
+                migration(db)
+                conn.execute("INSERT INTO schema_version VALUES (?, ?, datetime('now'))", (version, name))
+            log.info("database migrated to version %d (%s)", version, name)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
