@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from queue_server import auth, sessions
+from queue_server import __version__, auth, sessions
 from queue_server import commands as cmd
 from queue_server.bodies import int_field, optional_string, read_object, string_field
 from queue_server.domain import Outcome
@@ -397,7 +397,7 @@ async def healthz(request: Request) -> Response:
     service = _service(request)
     if not service.accepting:
         raise ApiError(503, "shutting_down", "the server is not accepting work")
-    return _json({"status": "ok"})
+    return _json({"status": "ok", "version": __version__})
 
 
 ROUTES = [

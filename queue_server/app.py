@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from queue_server import api, auth, live
+from queue_server import api, auth, db_lock, live
 from queue_server.config import OfficeConfig
 from queue_server.errors import EXCEPTION_HANDLERS
 from queue_server.hub import Hub
@@ -45,6 +45,7 @@ def create_app(
 ) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        lock = db_lock.acquire(db_path)  # one writer per database, also under `uvicorn --workers N`
         storage = Storage(db_path)
         service = OfficeService(config, storage, Hub(), clock)
         await service.start()
@@ -58,6 +59,7 @@ def create_app(
             collector.cancel()
             await service.stop()
             storage.close()
+            lock.release()
 
     routes: list[BaseRoute] = [*api.ROUTES, *live.ROUTES, *(extra_routes or [])]
     app = Starlette(

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from queue_server import auth, i18n, printing, sessions
+from queue_server import __version__, auth, i18n, printing, sessions
 from queue_server.config import OfficeConfig
 from queue_server.errors import ApiError
 from queue_server.service import OfficeService
@@ -159,7 +159,7 @@ class Pages:
     # ----- public screens ------------------------------------------------------------
 
     async def index(self, request: Request) -> Response:
-        return self.render(request, "index.html", "index", counters=self.config.counters)
+        return self.render(request, "index.html", "index", counters=self.config.counters, version=__version__)
 
     async def kiosk(self, request: Request) -> Response:
         return self.render(request, "kiosk.html", "kiosk", {"printer": self.printer.enabled})
