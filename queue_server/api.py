@@ -339,6 +339,28 @@ async def transfer(request: Request) -> Response:
     return await _counter_command(request, command, f"transfer:{counter_id}")
 
 
+async def undo(request: Request) -> Response:
+    """Take back the counter's last step (a stray key): the tickets as they were before it."""
+    require(request, "officer")
+    counter_id = _counter_id(request)
+    await read_object(request, set(), empty_ok=True)
+    service = _service(request)
+
+    def respond(outcome: Outcome) -> tuple[int, Any]:
+        result = outcome.result
+        current = result["current"]
+        return 200, {
+            "undone": result["undone"],
+            "counter": result["counter"],
+            "current": service.office.view(current) if current is not None else None,
+            "tickets": [service.office.view(t) for t in result["tickets"]],
+        }
+
+    idem = idempotency_key(request, f"undo:{counter_id}")
+    status, body = await service.execute(cmd.Undo(counter_id), respond, idem)
+    return _json(body, status)
+
+
 def _counter_answer(outcome: Outcome) -> tuple[int, Any]:
     counter = outcome.result
     return 200, {"id": counter.id, "open": counter.open}
@@ -421,6 +443,7 @@ ROUTES = [
     Route("/api/v1/counters/{counter}/finish", finish, methods=["POST"]),
     Route("/api/v1/counters/{counter}/no-show", no_show, methods=["POST"]),
     Route("/api/v1/counters/{counter}/transfer", transfer, methods=["POST"]),
+    Route("/api/v1/counters/{counter}/undo", undo, methods=["POST"]),
     Route("/api/v1/counters/{counter}/open", open_counter, methods=["POST"]),
     Route("/api/v1/counters/{counter}/close", close_counter, methods=["POST"]),
     Route("/api/v1/kiosks", pair_kiosk, methods=["POST"]),

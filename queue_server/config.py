@@ -38,6 +38,7 @@ class CounterConfig:
     name: str
     services: tuple[str, ...]
     open: bool = True
+    call_any_service: bool = False  # "call a number" may take a ticket of a service it does not serve
 
 
 @dataclass(frozen=True)
@@ -222,8 +223,9 @@ def _counter(raw: Any, index: int, known_services: set[str]) -> CounterConfig:
     if len(set(services)) != len(services):
         raise ConfigError(f"{table.key('services')}: lists a service twice")
     is_open = table.take("open", bool, True)
+    any_service = table.take("call_any_service", bool, False)
     table.done()
-    return CounterConfig(counter_id, name, tuple(services), is_open)
+    return CounterConfig(counter_id, name, tuple(services), is_open, any_service)
 
 
 def _unique(items: tuple[Any, ...], attribute: str, where: str) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from queue_server import commands as cmd
+from queue_server import estimates, undo
 from queue_server import events as ev
 from queue_server.capacity import Occupancy
 from queue_server.config import CounterConfig, ServiceConfig
@@ -33,7 +34,7 @@ from queue_server.tickets import (
 RECENT_CALLS = 10
 RECENT_ADMITTED = 10
 SERVICE_TIME_SAMPLES = 20
-DEFAULT_SERVICE_MINUTES = 5.0
+DEFAULT_SERVICE_MINUTES = estimates.DEFAULT_MINUTES
 # A visit closed within seconds was a mis-press or a quick hand-back, not service time.
 SHORTEST_SAMPLE_SECONDS = 30.0
 
@@ -41,10 +42,12 @@ SHORTEST_SAMPLE_SECONDS = 30.0
 class DomainError(Exception):
     """A command the rules refuse; `code` is api-v1's error code."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # Facts a screen formats in its own language ("A012 sudah selesai ... pukul 09.14").
+        self.details = details
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Counter:
     open: bool = True
     current: int | None = None
     reason: str | None = None
+    any_service: bool = False  # may call a number of any service, not only its own
 
 
 @dataclass
@@ -79,7 +83,7 @@ class Office:
     ) -> None:
         self.services: dict[str, ServiceConfig] = {s.id: s for s in services}
         self.counters: dict[str, Counter] = {
-            c.id: Counter(c.id, c.name, c.services, c.open) for c in counters
+            c.id: Counter(c.id, c.name, c.services, c.open, any_service=c.call_any_service) for c in counters
         }
         self.occupancy = Occupancy(capacity)
         self.day = day
@@ -101,8 +105,14 @@ class Office:
         # What changed since the last `take_changes()`, for storage.
         self.changed_tickets: dict[int, Ticket] = {}
         self.changed_counters: set[str] = set()
+        # Per counter, its latest step that may still be undone (undo.py decides when).
+        self.undo_steps: dict[str, undo.Step] = {}
+        # While an undoable command runs: copies of the tickets it touches, as they were before.
+        self._journal: dict[int, Ticket] | None = None
+        self._journal_samples: dict[str, list[float]] = {}
         self._events: list[ev.Event] = []
         self._now = ""
+        self._now_at: datetime | None = None
 
     # ----- reading -----------------------------------------------------------------
 
@@ -116,24 +126,45 @@ class Office:
         """The public face of a ticket: everything but its token."""
         position = self.position(ticket)
         view = ticket.as_dict(position)
-        view["estimated_wait_minutes"] = (
-            self.estimated_wait(ticket.service, position) if position is not None else None
-        )
+        if position is None:
+            view["estimated_wait_minutes"] = None
+            view["estimated_wait_range"] = None
+        else:
+            per_visit, counters = self._wait_inputs(ticket.service)
+            view["estimated_wait_minutes"] = estimates.rounded_minutes(position, per_visit, counters)
+            span = estimates.wait_range(position, per_visit, counters)
+            view["estimated_wait_range"] = list(span) if span else None
         return view
 
     def minutes_per_visit(self, service_id: str) -> float:
-        """Recent average service time, else the published standard, else a default."""
-        samples = self.service_minutes.get(service_id)
-        if samples:
-            return sum(samples) / len(samples)
+        """The day's measured minutes per visit once enough are timed, else the standard (estimates.py)."""
+        samples = self.service_minutes.get(service_id, ())
         standard = self.services[service_id].standard_minutes if service_id in self.services else None
-        return float(standard) if standard else DEFAULT_SERVICE_MINUTES
+        return estimates.minutes_per_visit(list(samples), standard)
+
+    def _wait_inputs(self, service_id: str) -> tuple[float, int]:
+        counters = sum(1 for c in self.counters.values() if c.open and service_id in c.services)
+        return self.minutes_per_visit(service_id), counters
 
     def estimated_wait(self, service_id: str, position: int) -> int:
         """Minutes until called: the visits ahead, shared among the open counters that serve it."""
-        counters = sum(1 for c in self.counters.values() if c.open and service_id in c.services)
-        ahead = position - 1
-        return round(ahead * self.minutes_per_visit(service_id) / max(1, counters))
+        per_visit, counters = self._wait_inputs(service_id)
+        return estimates.rounded_minutes(position, per_visit, counters)
+
+    def queues(self) -> dict[str, list[dict[str, Any]]]:
+        """Per service, the tickets not yet called in their place order (for the counter's list)."""
+        return {
+            service_id: [
+                {
+                    "id": ticket.id,
+                    "number": ticket.number,
+                    "status": str(ticket.status),
+                    "party_size": ticket.party_size,
+                }
+                for ticket in (self.tickets[ticket_id] for ticket_id in queue)
+            ]
+            for service_id, queue in self.pending.items()
+        }
 
     def waiting_counts(self) -> dict[str, int]:
         return {service_id: len(queue) for service_id, queue in self.pending.items()}
@@ -160,6 +191,7 @@ class Office:
             ],
             "counters": [self.counter_view(c) for c in self.counters.values()],
             "waiting": waiting,
+            "queues": self.queues(),
             "occupancy": self.occupancy.as_dict(),
             "recent_calls": list(self.recent_calls),
             "recent_admitted": list(self.recent_admitted),
@@ -197,12 +229,108 @@ class Office:
         Call `roll_over(now)` first: numbering restarts at local midnight.
         """
         self._now = iso(now)
+        self._now_at = now
         self._events = []
         before = self.occupancy.as_dict()
-        result = _HANDLERS[type(command)](self, command)
+        kind = _UNDO_KINDS.get(type(command))
+        if kind is None:
+            result = _HANDLERS[type(command)](self, command)
+        else:
+            result = self._journaled(command, kind, now)
         if self.occupancy.as_dict() != before:
             self._emit(ev.OCCUPANCY_CHANGED, occupancy=self.occupancy.as_dict())
         return Outcome(result, self._events)
+
+    def _journaled(self, command: Any, kind: str, now: datetime) -> Any:
+        """Run an undoable counter step, remembering what it changed so `_undo` can put it back."""
+        counter = self.counters.get(command.counter)
+        current_before = counter.current if counter else None
+        self._journal, self._journal_samples = {}, {}
+        try:
+            result = _HANDLERS[type(command)](self, command)
+            if counter is not None and self._journal:
+                self.undo_steps[counter.id] = undo.record(
+                    counter.id,
+                    kind,
+                    now,
+                    tuple(self._journal.values()),
+                    {ticket_id: _fingerprint(self.tickets[ticket_id]) for ticket_id in self._journal},
+                    current_before,
+                    counter.current,
+                    {"samples": self._journal_samples},
+                )
+        finally:
+            self._journal = None
+        return result
+
+    def _before_change(self, ticket: Ticket) -> None:
+        """Keep a copy of a ticket as it was before the running undoable step first changed it."""
+        if self._journal is not None and ticket.id not in self._journal:
+            self._journal[ticket.id] = replace(ticket)
+            if ticket.service in self.service_minutes:
+                self._journal_samples.setdefault(ticket.service, list(self.service_minutes[ticket.service]))
+
+    def _undo(self, command: cmd.Undo) -> dict[str, Any]:
+        counter = self._counter(command.counter)
+        step = self.undo_steps.get(counter.id)
+        fingerprints = (
+            {i: _fingerprint(self.tickets[i]) for i in step.after if i in self.tickets} if step else {}
+        )
+        assert self._now_at is not None
+        reason = undo.refusal(step, self._now_at, fingerprints, counter.current)
+        if step is None or reason is not None:
+            raise DomainError("nothing_to_undo", f"{counter.name}: nothing to undo ({reason})")
+        del self.undo_steps[counter.id]
+        # Back to the queue first, so a screen never shows one ticket at two places.
+        restored = sorted(step.before, key=lambda t: (t.status not in PENDING, t.id))
+        for before in restored:
+            ticket = self.tickets[before.id]
+            self._unplace(ticket)
+            for name in _RESTORED_FIELDS:
+                setattr(ticket, name, getattr(before, name))
+            self._place(ticket)
+            self._touch(ticket)
+        for service_id, samples in step.extra.get("samples", {}).items():
+            self.service_minutes[service_id] = deque(samples, maxlen=SERVICE_TIME_SAMPLES)
+        # A call taken back was never a call: the display forgets it.
+        uncalled = {t.number for t in restored if t.status in PENDING}
+        kept = [c for c in self.recent_calls if c["number"] not in uncalled]
+        self.recent_calls = deque(kept, maxlen=RECENT_CALLS)
+        counter.current = step.current_before
+        self.changed_counters.add(counter.id)
+        tickets = [self.tickets[t.id] for t in restored]
+        for ticket in tickets:
+            self._ticket_event(ev.TICKET_UNDONE, ticket, counter=counter.id, step=step.kind)
+        current = self.tickets.get(counter.current) if counter.current is not None else None
+        return {"undone": step.kind, "counter": counter.id, "current": current, "tickets": tickets}
+
+    def _unplace(self, ticket: Ticket) -> None:
+        """Take a ticket out of every index its status puts it in."""
+        if ticket.status in PENDING:
+            self._leave_pending(ticket)
+        if ticket.status in INSIDE:
+            self.occupancy.ticket_people -= ticket.party_size
+        if ticket.status in CURRENT and ticket.counter in self.counters:
+            holder = self.counters[ticket.counter]
+            if holder.current == ticket.id:
+                holder.current = None
+                self.changed_counters.add(holder.id)
+
+    def _place(self, ticket: Ticket) -> None:
+        """Put a ticket into the indexes of its (restored) status; the reverse of `_unplace`."""
+        if ticket.status in PENDING:
+            insort(self.pending[ticket.service], ticket.id)
+            if ticket.status is Status.WAITING:
+                insort(self.waiting[ticket.service], ticket.id)
+            else:
+                self.occupancy.outside[ticket.id] = ticket.party_size
+                # Admission follows issue order, which is the dict's order.
+                self.occupancy.outside = dict(sorted(self.occupancy.outside.items()))
+        if ticket.status in INSIDE:
+            self.occupancy.ticket_people += ticket.party_size
+        if ticket.status in CURRENT and ticket.counter in self.counters:
+            self.counters[ticket.counter].current = ticket.id
+            self.changed_counters.add(ticket.counter)
 
     def _issue(self, command: cmd.IssueTicket) -> Ticket:
         service = self._service(command.service)
@@ -263,18 +391,55 @@ class Office:
 
     def _call_number(self, command: cmd.CallNumber) -> Ticket:
         counter = self._open_counter(command.counter)
-        ticket_id = self.by_number.get(command.number.upper())
+        number = command.number.upper()
+        ticket_id = self.by_number.get(number)
         if ticket_id is None:
-            raise DomainError("unknown_ticket_number", f"no ticket {command.number} today")
+            raise DomainError("unknown_ticket_number", f"no ticket {number} today", {"number": number})
         ticket = self.tickets[ticket_id]
-        if ticket.status is not Status.WAITING:
-            raise DomainError("invalid_transition", f"ticket {ticket.number} is {ticket.status}, not waiting")
         if counter.current == ticket.id:
-            raise DomainError("invalid_transition", f"ticket {ticket.number} is already here")
+            raise DomainError(
+                "invalid_transition", f"ticket {ticket.number} is already here", self._details(ticket)
+            )
+        if ticket.status is not Status.WAITING:
+            raise DomainError(
+                "invalid_transition",
+                f"ticket {ticket.number} is {ticket.status}, not waiting",
+                self._details(ticket),
+            )
+        if ticket.service not in counter.services and not counter.any_service:
+            service = self.services[ticket.service]
+            raise DomainError(
+                "service_not_served",
+                f"{counter.name} does not serve {service.name}",
+                {**self._details(ticket), "counter": counter.id, "counter_name": counter.name},
+            )
         self._close_current(counter)
         self._admit_waiting_outside()
         self._call(counter, ticket, command.officer)
         return ticket
+
+    def _details(self, ticket: Ticket) -> dict[str, Any]:
+        """What a counter screen needs to say why a ticket cannot be called (its status, where, when)."""
+        at = {
+            Status.DONE: ticket.finished_at,
+            Status.CANCELLED: ticket.finished_at,
+            Status.NO_SHOW: ticket.called_at,
+            Status.CALLED: ticket.called_at,
+            Status.SERVING: ticket.serving_at,
+            Status.WAITING: ticket.admitted_at,
+            Status.OUTSIDE: ticket.issued_at,
+        }[ticket.status]
+        counter = self.counters.get(ticket.counter) if ticket.counter else None
+        service = self.services.get(ticket.service)
+        return {
+            "number": ticket.number,
+            "status": str(ticket.status),
+            "counter": ticket.counter,
+            "counter_name": counter.name if counter else None,
+            "at": at,
+            "service": ticket.service,
+            "service_name": service.name if service else ticket.service,
+        }
 
     def _recall(self, command: cmd.Recall) -> Ticket:
         counter, ticket = self._current(command.counter, command.expected)
@@ -289,6 +454,7 @@ class Office:
     def _serve(self, command: cmd.Serve) -> Ticket:
         counter, ticket = self._current(command.counter, command.expected)
         self._require(ticket, (Status.CALLED,), "serve")
+        self._before_change(ticket)
         ticket.status = Status.SERVING
         ticket.serving_at = self._now
         self._touch(ticket)
@@ -404,6 +570,10 @@ class Office:
         self.last_number = {s: 0 for s in self.services}
         self.recent_calls.clear()
         self.recent_admitted.clear()
+        self.undo_steps.clear()
+        # Wait estimates learn from the day's own visits (estimates.py).
+        for samples in self.service_minutes.values():
+            samples.clear()
         if self.occupancy.as_dict() != before:
             self._emit(ev.OCCUPANCY_CHANGED, occupancy=self.occupancy.as_dict())
         self._emit(ev.DAY_STARTED, day=day)
@@ -447,6 +617,7 @@ class Office:
         self._touch(ticket)
 
     def _call(self, counter: Counter, ticket: Ticket, officer: str | None) -> None:
+        self._before_change(ticket)
         self._leave_pending(ticket)
         ticket.status = Status.CALLED
         ticket.counter = counter.id
@@ -459,6 +630,10 @@ class Office:
         self._note_call(ticket, counter)
 
     def _note_call(self, ticket: Ticket, counter: Counter) -> None:
+        # One entry per number: a recall moves it to the front with the new time.
+        for entry in list(self.recent_calls):
+            if entry["number"] == ticket.number:
+                self.recent_calls.remove(entry)
         self.recent_calls.appendleft(
             {"number": ticket.number, "counter": counter.id, "at": self._now, "service": ticket.service}
         )
@@ -469,6 +644,7 @@ class Office:
             self._release(counter, ticket, Status.DONE, ev.TICKET_DONE)
 
     def _release(self, counter: Counter, ticket: Ticket, status: Status, event_type: str) -> None:
+        self._before_change(ticket)
         counter.current = None
         self.changed_counters.add(counter.id)
         self._finish(ticket, status, was_inside=True)
@@ -561,6 +737,25 @@ class Office:
         self.recent_admitted.extend(admitted[:RECENT_ADMITTED])
 
 
+def _fingerprint(ticket: Ticket) -> Hashable:
+    """What must be unchanged for an undo to be safe: where the ticket is and in which state."""
+    return (str(ticket.status), ticket.counter, ticket.service)
+
+
+# Everything a counter step can change on a ticket; the undo copies these back.
+_RESTORED_FIELDS = (
+    "status",
+    "service",
+    "counter",
+    "officer",
+    "called_at",
+    "recalled_at",
+    "serving_at",
+    "finished_at",
+    "recalls",
+)
+
+
 def _require_count(count: int) -> None:
     if count < 1:
         raise DomainError("invalid_count", "count must be 1 or more")
@@ -588,4 +783,13 @@ _HANDLERS: dict[type, Any] = {
     cmd.DoorExit: Office._door_exit,
     cmd.SetCapacity: Office._set_capacity,
     cmd.Tick: Office._noop,
+    cmd.Undo: Office._undo,
+}
+
+_UNDO_KINDS: dict[type, str] = {
+    cmd.CallNext: "call",
+    cmd.CallNumber: "call",
+    cmd.Finish: "finish",
+    cmd.NoShow: "no_show",
+    cmd.Serve: "serve",
 }

@@ -30,6 +30,8 @@ DOMAIN_STATUS = {
     "invalid_transition": 409,
     "occupancy_below_zero": 409,
     "capacity_full": 409,
+    "service_not_served": 409,
+    "nothing_to_undo": 409,
 }
 
 HTTP_CODES = {
@@ -58,8 +60,17 @@ class BodyTooLarge(Exception):
     """Raised while reading a request body that passes the size limit."""
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    details: dict[str, Any] | None = None,
+) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details  # facts for the screen's own wording (docs/protocol.md)
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 async def on_api_error(request: Request, exc: Exception) -> Response:
@@ -69,7 +80,7 @@ async def on_api_error(request: Request, exc: Exception) -> Response:
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return error_response(DOMAIN_STATUS.get(exc.code, 409), exc.code, exc.message)
+    return error_response(DOMAIN_STATUS.get(exc.code, 409), exc.code, exc.message, details=exc.details)
 
 
 async def on_unavailable(request: Request, exc: Exception) -> Response:

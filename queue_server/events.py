@@ -31,6 +31,8 @@ TICKET_CANCELLED = "ticket.cancelled"
 """The visitor cancelled, or the day ended before the ticket was called."""
 TICKET_TRANSFERRED = "ticket.transferred"
 """A counter sent the ticket to another service's queue, keeping its place."""
+TICKET_UNDONE = "ticket.undone"
+"""A counter took back its last step: the ticket is as it was before (in the queue, or at the counter)."""
 OCCUPANCY_CHANGED = "occupancy.changed"
 """Inside count, capacity or the outside queue changed."""
 COUNTER_OPENED = "counter.opened"
@@ -52,6 +54,7 @@ ALL_TYPES = (
     TICKET_NO_SHOW,
     TICKET_CANCELLED,
     TICKET_TRANSFERRED,
+    TICKET_UNDONE,
     OCCUPANCY_CHANGED,
     COUNTER_OPENED,
     COUNTER_CLOSED,

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from queue_server import __version__, auth, i18n, printing, sessions
+from queue_server import __version__, api, auth, i18n, printing, sessions
 from queue_server.config import OfficeConfig
 from queue_server.errors import ApiError
 from queue_server.service import OfficeService
@@ -162,7 +162,10 @@ class Pages:
         return self.render(request, "index.html", "index", counters=self.config.counters, version=__version__)
 
     async def kiosk(self, request: Request) -> Response:
-        return self.render(request, "kiosk.html", "kiosk", {"printer": self.printer.enabled})
+        # A paired kiosk stays a kiosk at any size; an unpaired phone keeps its ticket (kiosk.js).
+        paired = api.paired_kiosk(request) is not None
+        data = {"printer": self.printer.enabled, "paired": paired}
+        return self.render(request, "kiosk.html", "kiosk", data)
 
     async def display(self, request: Request) -> Response:
         return self.render(request, "display.html", "display")
@@ -187,13 +190,14 @@ class Pages:
         return sessions.csrf_token(token) if token else ""
 
     async def counter(self, request: Request) -> Response:
-        who = self._staff(request, "officer")
-        if isinstance(who, Response):
-            return who
+        # "No such counter" first, to anyone: logging in would not make /counter/99 exist.
         counter_id = request.path_params["counter"]
         counter = next((c for c in self.config.counters if c.id == counter_id), None)
         if counter is None:
             return self.error_page(request, 404, "error.unknown_counter", counter=counter_id)
+        who = self._staff(request, "officer")
+        if isinstance(who, Response):
+            return who
         return self.render(
             request,
             "counter.html",
@@ -310,9 +314,8 @@ class Pages:
         except ApiError as exc:
             if exc.status == 429:
                 seconds = (exc.headers or {}).get("Retry-After", "60")
-                response = self._login_page(
-                    request, next_url, "counter.too_many_attempts", 429, seconds=seconds, username=username
-                )
+                key = "counter.too_many_attempts_one" if seconds == "1" else "counter.too_many_attempts"
+                response = self._login_page(request, next_url, key, 429, seconds=seconds, username=username)
                 response.headers["Retry-After"] = seconds
                 return response
             return self._login_page(request, next_url, "counter.login_failed", 401, username=username)

@@ -321,13 +321,25 @@ class Storage:
         """
         start = self.conn.execute("SELECT max(seq) FROM events WHERE type = 'day.started'").fetchone()[0] or 0
         calls = []
+        # One entry per number, newest first (a recall moves it to the front); a call
+        # that was undone back into the queue is forgotten, as the live office does.
+        seen: set[str] = set()
         for (body,) in self.conn.execute(
-            "SELECT body FROM events WHERE seq > ? AND type IN ('ticket.called', 'ticket.recalled') "
-            "ORDER BY seq DESC LIMIT ?",
-            (start, limit),
+            "SELECT body FROM events WHERE seq > ? "
+            "AND type IN ('ticket.called', 'ticket.recalled', 'ticket.undone') ORDER BY seq DESC",
+            (start,),
         ):
+            if len(calls) >= limit:
+                break
             event = decode(body).as_dict()
             ticket = event["ticket"]
+            if ticket["number"] in seen:
+                continue
+            if event["type"] == "ticket.undone":
+                if ticket["status"] in ("waiting", "outside"):
+                    seen.add(ticket["number"])
+                continue
+            seen.add(ticket["number"])
             calls.append(
                 {
                     "number": ticket["number"],

@@ -43,7 +43,6 @@ def used_keys() -> set[str]:
     keys = {key for key in keys if not key.endswith((".", "_"))}
     keys |= {f"common.status.{status}" for status in Status}
     keys |= {f"common.reason.{reason}" for reason in pages.PAUSE_REASONS}
-    keys |= {f"counter.pause_{reason}" for reason in pages.PAUSE_REASONS}
     keys |= {f"common.lang_{lang}" for lang in LANGUAGES}
     codes = set(DOMAIN_STATUS) | set(HTTP_CODES.values()) | EXTRA_ERROR_CODES
     keys |= {f"error.{code}" for code in codes}

@@ -204,7 +204,7 @@ def test_ticket_qr_code_is_an_svg_and_unknown_tickets_are_not_found(server: Serv
 def test_static_files_are_served_with_content_hashed_urls(server: ServerProcess) -> None:
     """Pages link /static files with ?v=<hash>, and those URLs serve the files."""
     page = httpx.get(f"{server.base_url}/display", timeout=10).text
-    assert "/static/js/live.js?v=" in page
+    assert "/static/js/live/transport.js?v=" in page
     start = page.index("/static/js/pages/display.js?v=")
     url = page[start : page.index('"', start)]
     script = httpx.get(f"{server.base_url}{url}", timeout=10)

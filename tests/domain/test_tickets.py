@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from queue_server import commands as cmd
+from queue_server import estimates
 from queue_server.domain import DomainError
 from queue_server.tickets import Status
 from tests.domain.office_factory import Desk
@@ -235,20 +236,23 @@ def test_seq_rises_by_one_per_event() -> None:
     assert seqs == list(range(1, len(seqs) + 1))
 
 
-def test_estimated_wait_uses_recent_service_times_and_open_counters() -> None:
-    """The wait is the visits ahead times the recent minutes per visit, shared by open counters."""
+def test_estimated_wait_uses_measured_service_times_and_open_counters() -> None:
+    """Once enough visits are timed, the wait is the visits ahead times their median, shared by counters."""
     desk = Desk()
-    desk.issue("a")
-    desk.call("3")
-    desk.clock.advance(10 * 60 - 1)  # the visit takes ten minutes (do() adds one second)
-    desk.do(cmd.Finish("3"))
+    for _ in range(estimates.MIN_SAMPLES):
+        desk.issue("a")
+        desk.call("3")
+        desk.clock.advance(10 * 60 - 1)  # each visit takes ten minutes (do() adds one second)
+        desk.do(cmd.Finish("3"))
     tickets = [desk.issue("a") for _ in range(3)]
     # Service "a" is served by counters 1, 2 and 3: two visits ahead, 10 minutes each, 3 counters.
     assert desk.office.view(tickets[2])["estimated_wait_minutes"] == round(2 * 10 / 3)
     desk.do(cmd.CloseCounter("2"))
     desk.do(cmd.CloseCounter("3"))
     assert desk.office.view(tickets[2])["estimated_wait_minutes"] == 20
+    assert desk.office.view(tickets[2])["estimated_wait_range"] == [15, 25]
     assert desk.office.view(tickets[0])["estimated_wait_minutes"] == 0
+    assert desk.office.view(tickets[0])["estimated_wait_range"] is None
 
 
 def test_a_step_for_a_ticket_no_longer_current_is_refused() -> None:

@@ -148,7 +148,14 @@ async def test_recent_calls_and_admissions_survive_a_restart_exactly(tmp_path: P
     await service.execute(cmd.Recall("4"), ticket_answer)
     await service.execute(cmd.Finish("1"), ticket_answer)  # frees a place: the outside ticket comes in
     before = service.snapshot()
-    assert len(before["recent_calls"]) == 4 and len(before["recent_admitted"]) == 1
+    # One entry per number: the recall of counter 4's ticket moved it to the front.
+    assert len(before["recent_calls"]) == 3 and len(before["recent_admitted"]) == 1
+    assert before["recent_calls"][0]["counter"] == "4"
+    # A call taken back (undo) is forgotten, after a restart too.
+    await service.execute(cmd.CallNext("2", "budi"), ticket_answer)
+    await service.execute(cmd.Undo("2"), lambda outcome: (200, None))
+    before = service.snapshot()
+    assert len(before["recent_calls"]) == 3
     await stopped(service)
     again = await started(tmp_path / "q.db", clock, config)
     assert again.snapshot() == before
