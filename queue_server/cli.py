@@ -16,8 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from queue_server import auth
+from queue_server import __version__
 from queue_server.config import EXAMPLE_CONFIG, ConfigError, OfficeConfig, load_config
+from queue_server.engine import accounts as auth
 
 if TYPE_CHECKING:
     import uvicorn
@@ -25,11 +26,14 @@ if TYPE_CHECKING:
 DEFAULT_DB = Path("data/queue.db")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Windows has SIGINT and SIGTERM too (signal.signal accepts them) and sends SIGBREAK on
+# Ctrl+Break or when its console closes; add_signal_handler, which it lacks, is not used.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, *((signal.SIGBREAK,) if hasattr(signal, "SIGBREAK") else ()))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="queue-server", description="Antre queue server")
+    parser.add_argument("--version", action="version", version=f"queue-server (Antre) {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the server")
@@ -57,12 +61,41 @@ def main(argv: list[str] | None = None) -> int:
     pair.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
     pair.add_argument("--url", default="http://127.0.0.1:8000", help="the server's address as kiosks see it")
 
+    init = commands.add_parser(
+        "init", help="set up a new office in FOLDER: config/office.toml, data/queue.db, the first admin"
+    )
+    init.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="FOLDER")
+    init.add_argument("--lang", choices=["id", "en"], default="id", help="language of the questions")
+    init.add_argument("--name", help="the office's name")
+    init.add_argument("--timezone", help="WIB, WITA, WIT (or a zone name such as Asia/Makassar)")
+    init.add_argument("--capacity", type=int, help="people allowed inside at once")
+    init.add_argument("--admin", metavar="NAME", help="the first admin's account name")
+    init.add_argument("--password-stdin", action="store_true", help="read the admin's password from stdin")
+    init.add_argument("--force", action="store_true", help="replace an existing config and database")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
     if args.command == "kiosk":
         return _kiosk_pair(args)
+    if args.command == "init":
+        return _init(args)
     return _user_add(args)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from queue_server.office_init import run_init
+
+    return run_init(
+        args.folder,
+        lang=args.lang,
+        name=args.name,
+        timezone=args.timezone,
+        capacity=args.capacity,
+        admin=args.admin,
+        password_stdin=args.password_stdin,
+        force=args.force,
+    )
 
 
 def _env_path(name: str) -> Path | None:
@@ -132,10 +165,23 @@ def _serve(args: argparse.Namespace) -> int:
         print("queue-server: --ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
         return 2
 
-    from queue_server.app import create_app
-    from queue_server.pages_loader import page_routes
+    from queue_server.store import lock as db_lock
+    from queue_server.web import assets
 
-    app = create_app(config, db_path, extra_routes=page_routes(config))
+    problems = assets.missing_assets()
+    if problems:
+        print(f"queue-server: {assets.describe(problems)}", file=sys.stderr)
+        return 2
+    try:
+        # Held for the life of the process; the app's lifespan takes it again (counted).
+        db_lock.acquire(db_path)
+    except db_lock.DatabaseInUse as error:
+        print(f"queue-server: {error}", file=sys.stderr)
+        return 1
+
+    from queue_server.web.app import create_app
+
+    app = create_app(config, db_path)
     scheme = "https" if args.ssl_certfile else "http"
     _print_urls(config, config_path, db_path, args.host, args.port, scheme)
     server_config = uvicorn_config(
@@ -166,12 +212,15 @@ def uvicorn_config(
     """How the server runs the app: our protocol classes, no compression, a quick shutdown."""
     import uvicorn
 
-    from queue_server.ws_protocol import HttpProtocol, WebSocketProtocol
+    from queue_server.web.fastpath import HttpProtocol, WebSocketProtocol
 
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        # uvloop where it is installed (uvicorn[standard] has no uvloop on Windows),
+        # else the standard asyncio loop: the server needs nothing of uvloop's own.
+        loop="auto",
         http=HttpProtocol,
         ws=WebSocketProtocol,
         ws_per_message_deflate=False,
@@ -216,7 +265,7 @@ def _print_urls(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"{scheme}://{shown}:{port}"
     lines = [
-        f"Antre - {config.name}",
+        f"Antre {__version__} - {config.name}",
         f"  config:   {config_path}",
         f"  database: {db_path}",
         f"  kiosk:            {base}/kiosk",
@@ -230,7 +279,9 @@ def _print_urls(
 
 
 def _user_add(args: argparse.Namespace) -> int:
-    from queue_server.storage import Storage
+    from queue_server.store.accounts import upsert_user
+    from queue_server.store.db import Database
+    from queue_server.store.migrations import migrate
 
     name: str = args.name
     if not name or len(name) > auth.USERNAME_MAX or not name.isprintable() or name.strip() != name:
@@ -243,28 +294,32 @@ def _user_add(args: argparse.Namespace) -> int:
     if len(password) > auth.PASSWORD_MAX:
         print("queue-server: password too long", file=sys.stderr)
         return 2
-    storage = Storage(args.db or DEFAULT_DB)
+    db = Database(args.db or DEFAULT_DB)
     try:
-        storage.upsert_user(name, args.role, auth.hash_password(password), datetime.now().isoformat())
+        migrate(db.writer)
+        upsert_user(db.writer, name, args.role, auth.hash_password(password), datetime.now().isoformat())
     finally:
-        storage.close()
+        db.close()
     print(f"user {name} saved with role {args.role}")
     return 0
 
 
 def _kiosk_pair(args: argparse.Namespace) -> int:
-    from queue_server.storage import Storage
+    from queue_server.store.accounts import pair_kiosk
+    from queue_server.store.db import Database
+    from queue_server.store.migrations import migrate
 
     name: str = args.name
     if not name or len(name) > 64 or not name.isprintable():
         print("queue-server: kiosk name must be 1-64 printable characters", file=sys.stderr)
         return 2
     token = auth.new_token()
-    storage = Storage(args.db or DEFAULT_DB)
+    db = Database(args.db or DEFAULT_DB)
     try:
-        storage.pair_kiosk(name, auth.token_hash(token), datetime.now().isoformat(), "cli")
+        migrate(db.writer)
+        pair_kiosk(db.writer, name, auth.token_hash(token), datetime.now().isoformat(), "cli")
     finally:
-        storage.close()
+        db.close()
     print(f"kiosk {name} paired; open this link once on the kiosk's browser:")
     print(f"{args.url.rstrip('/')}/kiosk/pair?token={token}")
     return 0

@@ -19,7 +19,15 @@ PREFIX_PATTERN = re.compile(r"[A-Z]{1,2}")
 EXAMPLE_CONFIG = Path(__file__).with_name("example_office.toml")
 
 
-__all__ = ["ConfigError", "CounterConfig", "OfficeConfig", "PrinterConfig", "ServiceConfig", "load_config", "parse_config"]
+__all__ = [
+    "ConfigError",
+    "CounterConfig",
+    "OfficeConfig",
+    "PrinterConfig",
+    "ServiceConfig",
+    "load_config",
+    "parse_config",
+]
 
 
 class ConfigError(ValueError):
@@ -179,8 +187,9 @@ def _counter(raw: Any, index: int, known_services: set[str]) -> CounterConfig:
     if len(set(services)) != len(services):
         raise ConfigError(f"{table.key('services')}: lists a service twice")
     is_open = table.take("open", bool, True)
+    any_service = table.take("call_any_service", bool, False)
     table.done()
-    return CounterConfig(counter_id, name, tuple(services), is_open)
+    return CounterConfig(counter_id, name, tuple(services), is_open, any_service)
 
 
 def _unique(items: tuple[Any, ...], attribute: str, where: str) -> None:

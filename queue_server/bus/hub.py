@@ -12,11 +12,11 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
 
 from queue_server.bus.base import Backend
 from queue_server.bus.memory import MemoryBackend
 from queue_server.wire import Envelope
+
 
 class Overflow(Exception):
     """The subscriber fell too far behind; it must reconnect and resume."""
@@ -48,7 +48,7 @@ class Subscription:
         self.overflowed = False
         self.closed = False
         self.sink: Sink | None = None
-        self._ready = asyncio.Envelope()
+        self._ready = asyncio.Event()
 
     def go_direct(self, sink: Sink) -> None:
         """From now on write to `sink`; what is queued goes first, in order."""

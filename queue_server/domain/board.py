@@ -10,18 +10,24 @@ Rules of the board:
   RECENT_CALLS; a recall moves the number to the front with its new time.
 - `recent_admitted`: the latest admissions, newest first, one per number.
 - a counter's `current` is the ticket it called until that ticket is done,
-  a no-show, transferred, or the day ends.
+  a no-show, transferred, or the day ends; a ticket sits at one counter at most.
+- `queues`: per service, the tickets not yet called, in place order (ticket
+  id; a transferred ticket keeps its place), each {id, number, status, party_size}.
+- `ticket.undone`: the ticket is as it was before the undone step, back at its
+  counter or back in its queue (and then its call is forgotten).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any
 
 from queue_server.domain import events as ev
 
 RECENT_CALLS = 10
 RECENT_ADMITTED = 10
-SERVICE_KEYS = ("id", "name", "prefix")
+ACTIVE = ("called", "serving")
+PENDING = ("waiting", "outside")
 
 
 class Board:
@@ -34,14 +40,16 @@ class Board:
         counters: list[dict[str, Any]],
         waiting: ev.Waiting,
         occupancy: dict[str, int],
+        queues: dict[str, list[dict[str, Any]]] | None = None,
     ) -> None:
         self.seq = seq
         self.day = day
         self.office = office
-        self.services = [{k: s[k] for k in SERVICE_KEYS} for s in services]
+        self.services = [_service(s) for s in services]
         self.counters: dict[str, dict[str, Any]] = {c["id"]: dict(c) for c in counters}
         self.waiting = dict(waiting)
         self.occupancy = dict(occupancy)
+        self.queues = {k: [dict(t) for t in v] for k, v in (queues or {}).items()}
         self.recent_calls: list[dict[str, Any]] = []
         self.recent_admitted: list[dict[str, Any]] = []
 
@@ -55,6 +63,7 @@ class Board:
             snapshot["counters"],
             snapshot["waiting"],
             snapshot["occupancy"],
+            snapshot.get("queues"),
         )
         board.recent_calls = [dict(c) for c in snapshot["recent_calls"]]
         board.recent_admitted = [dict(a) for a in snapshot["recent_admitted"]]
@@ -68,6 +77,7 @@ class Board:
             "services": [{**s, "waiting": self.waiting.get(s["id"], 0)} for s in self.services],
             "counters": [dict(c) for c in self.counters.values()],
             "waiting": dict(self.waiting),
+            "queues": {k: [dict(t) for t in v] for k, v in self.queues.items()},
             "occupancy": dict(self.occupancy),
             "recent_calls": [dict(c) for c in self.recent_calls],
             "recent_admitted": [dict(a) for a in self.recent_admitted],
@@ -84,12 +94,15 @@ class Board:
         elif isinstance(event, ev.CounterOpened | ev.CounterClosed):
             self.counters[event.counter["id"]] = dict(event.counter)
         elif isinstance(event, ev.ConfigChanged):
-            self.services = [{k: s[k] for k in SERVICE_KEYS} for s in event.services]
+            self.services = [_service(s) for s in event.services]
+            for service in self.services:
+                self.queues.setdefault(service["id"], [])
             self.counters = {c["id"]: dict(c) for c in event.counters}
         elif isinstance(event, ev.DayStarted):
             self.day = event.day
             self.recent_calls = []
             self.recent_admitted = []
+            self.queues = {k: [] for k in self.queues}
             for counter in self.counters.values():
                 counter["current"] = None
 
@@ -99,6 +112,8 @@ class Board:
             self._note_call(event.ticket_view, event.counter, event.at)
         elif isinstance(event, ev.TicketAdmitted):
             self._note_admitted(event.ticket_view, event.at)
+        elif isinstance(event, ev.TicketUndone) and event.ticket_view["status"] in PENDING:
+            self._forget_call(event.ticket_view["number"])
         elif isinstance(event, ev.DayStarted):
             self.recent_calls = []
             self.recent_admitted = []
@@ -106,28 +121,47 @@ class Board:
     def _apply_ticket_event(self, event: ev.TicketEvent) -> None:
         ticket = event.ticket_view
         self.waiting = dict(event.waiting)
+        active = ticket["status"] in ACTIVE
+        # Only events that put a ticket at a counter name it as `counter` (transfers say `from_counter`).
+        counter_id: str | None = getattr(event, "counter", None)
+        here = counter_id is not None
+        for counter in self.counters.values():
+            current = counter.get("current")
+            if current is not None and current["id"] == ticket["id"]:
+                if active and here and counter["id"] == counter_id:
+                    counter["current"] = ticket
+                elif not active or here:
+                    counter["current"] = None
+        if active and counter_id is not None and counter_id in self.counters:
+            self.counters[counter_id]["current"] = ticket
+        self._place_in_queues(ticket)
         if isinstance(event, ev.TicketCalled | ev.TicketRecalled):
-            self._set_current(event.counter, ticket)
             self._note_call(ticket, event.counter, event.at)
-        elif isinstance(event, ev.TicketServing):
-            self._set_current(event.counter, ticket)
-        elif isinstance(event, ev.TicketDone | ev.TicketNoShow):
-            self._clear_current(ticket["id"])
-        elif isinstance(event, ev.TicketTransferred):
-            self._clear_current(ticket["id"])
+        elif isinstance(event, ev.TicketUndone) and not active:
+            self._forget_call(ticket["number"])  # the call was taken back: it never happened for the lobby
         elif isinstance(event, ev.TicketAdmitted):
             self._note_admitted(ticket, event.at)
 
-    def _set_current(self, counter_id: str, ticket: ev.TicketView) -> None:
-        counter = self.counters.get(counter_id)
-        if counter is not None:
-            counter["current"] = ticket
+    def _place_in_queues(self, ticket: ev.TicketView) -> None:
+        ticket_id = ticket["id"]
+        for queue in self.queues.values():
+            index = bisect_left(queue, ticket_id, key=_id)
+            if index < len(queue) and queue[index]["id"] == ticket_id:
+                del queue[index]
+                break
+        if ticket["status"] not in PENDING:
+            return
+        queue = self.queues.setdefault(ticket["service"], [])
+        entry = {
+            "id": ticket_id,
+            "number": ticket["number"],
+            "status": ticket["status"],
+            "party_size": ticket["party_size"],
+        }
+        queue.insert(bisect_left(queue, ticket_id, key=_id), entry)
 
-    def _clear_current(self, ticket_id: int) -> None:
-        for counter in self.counters.values():
-            current = counter.get("current")
-            if current is not None and current["id"] == ticket_id:
-                counter["current"] = None
+    def _forget_call(self, number: str) -> None:
+        self.recent_calls = [c for c in self.recent_calls if c["number"] != number]
 
     def _note_call(self, ticket: ev.TicketView, counter: str, at: str) -> None:
         entry = {"number": ticket["number"], "counter": counter, "at": at, "service": ticket["service"]}
@@ -138,3 +172,13 @@ class Board:
         entry = {"number": ticket["number"], "at": at}
         rest = [a for a in self.recent_admitted if a["number"] != ticket["number"]]
         self.recent_admitted = [entry, *rest][:RECENT_ADMITTED]
+
+
+def _service(service: dict[str, Any]) -> dict[str, Any]:
+    """A service as the board lists it (its waiting count is added from `waiting` in the snapshot)."""
+    return {k: v for k, v in service.items() if k != "waiting"}
+
+
+def _id(entry: dict[str, Any]) -> int:
+    ticket_id: int = entry["id"]
+    return ticket_id

@@ -63,6 +63,13 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class Undo:
+    """Take back the counter's last call, finish, no-show or serve (within undo.UNDO_SECONDS)."""
+
+    counter: str
+
+
+@dataclass(frozen=True)
 class OpenCounter:
     counter: str
 
@@ -103,6 +110,7 @@ Command = (
     | Finish
     | NoShow
     | Transfer
+    | Undo
     | OpenCounter
     | CloseCounter
     | DoorEnter

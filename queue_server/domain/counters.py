@@ -27,14 +27,26 @@ def call_next(state: OfficeState, step: Step, command: cmd.CallNext) -> Ticket |
 
 def call_number(state: OfficeState, step: Step, command: cmd.CallNumber) -> Ticket:
     counter = state.open_counter(command.counter)
-    ticket_id = state.by_number.get(command.number.upper())
+    number = command.number.upper()
+    ticket_id = state.by_number.get(number)
     if ticket_id is None:
-        raise NotFound("unknown_ticket_number", f"no ticket {command.number} today")
+        raise NotFound("unknown_ticket_number", f"no ticket {number} today", {"number": number})
     ticket = state.tickets[ticket_id]
-    if ticket.status is not Status.WAITING:
-        raise Conflict("invalid_transition", f"ticket {ticket.number} is {ticket.status}, not waiting")
     if counter.current == ticket.id:
-        raise Conflict("invalid_transition", f"ticket {ticket.number} is already here")
+        raise Conflict("invalid_transition", f"ticket {ticket.number} is already here", state.details(ticket))
+    if ticket.status is not Status.WAITING:
+        raise Conflict(
+            "invalid_transition",
+            f"ticket {ticket.number} is {ticket.status}, not waiting",
+            state.details(ticket),
+        )
+    if ticket.service not in counter.services and not counter.any_service:
+        service = state.services[ticket.service]
+        raise Conflict(
+            "service_not_served",
+            f"{counter.name} does not serve {service.name}",
+            {**state.details(ticket), "counter": counter.id, "counter_name": counter.name},
+        )
     _close_current(state, step, counter)
     admit_waiting_outside(state, step)
     _call(state, step, counter, ticket, command.officer)
@@ -54,6 +66,7 @@ def recall(state: OfficeState, step: Step, command: cmd.Recall) -> Ticket:
 def serve(state: OfficeState, step: Step, command: cmd.Serve) -> Ticket:
     counter, ticket = state.current(command.counter, command.expected)
     _require(ticket, (Status.CALLED,), "serve")
+    state.before_change(ticket)
     ticket.status = Status.SERVING
     ticket.serving_at = step.at
     state.touch(ticket)
@@ -117,6 +130,7 @@ def close_counter(state: OfficeState, step: Step, command: cmd.CloseCounter) -> 
 
 
 def _call(state: OfficeState, step: Step, counter: Counter, ticket: Ticket, officer: str | None) -> None:
+    state.before_change(ticket)
     state.leave_pending(ticket)
     ticket.status = Status.CALLED
     ticket.counter = counter.id
@@ -135,6 +149,7 @@ def _close_current(state: OfficeState, step: Step, counter: Counter) -> None:
 
 
 def _release(state: OfficeState, step: Step, counter: Counter, ticket: Ticket, status: Status) -> None:
+    state.before_change(ticket)
     counter.current = None
     state.touch_counter(counter)
     state.finish(ticket, status, was_inside=True, at=step.at)

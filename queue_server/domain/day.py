@@ -30,6 +30,9 @@ def start_day(state: OfficeState, step: Step, day: str) -> None:
     state.by_token = {}
     state.by_number = {}
     state.last_number = {s: 0 for s in state.services}
+    state.undo_steps.clear()
+    # Wait estimates learn from the day's own visits (estimates.py).
+    state.service_times.clear()
     if state.occupancy.as_dict() != before:
         step.emit(ev.OccupancyChanged(*step.stamp(), state.occupancy.as_dict()))
     step.emit(ev.DayStarted(*step.stamp(), day))

@@ -30,3 +30,24 @@ class Invalid(DomainError):
 
 class Conflict(DomainError):
     """The command does not fit the current state (a ticket's status, a closed counter, a full office)."""
+
+
+CODES: dict[str, type[DomainError]] = {
+    "unknown_service": NotFound,
+    "unknown_ticket": NotFound,
+    "unknown_counter": NotFound,
+    "unknown_ticket_number": NotFound,
+    "invalid_party_size": Invalid,
+    "invalid_capacity": Invalid,
+    "invalid_count": Invalid,
+    "ticket_not_cancellable": Conflict,
+    "counter_closed": Conflict,
+    "no_current_ticket": Conflict,
+    "ticket_not_current": Conflict,
+    "invalid_transition": Conflict,
+    "occupancy_below_zero": Conflict,
+    "capacity_full": Conflict,
+    "service_not_served": Conflict,
+    "nothing_to_undo": Conflict,
+}
+"""Every code the rules refuse with, and its kind (tests/domain/test_error_codes.py keeps this complete)."""

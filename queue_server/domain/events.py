@@ -118,6 +118,15 @@ class TicketTransferred(TicketEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class TicketUndone(TicketEvent):
+    """A counter took back its last `step`: the ticket is as it was before (in the queue, or at the counter)."""
+
+    counter: str
+    step: str
+    TYPE: ClassVar[str] = "ticket.undone"
+
+
+@dataclass(frozen=True, slots=True)
 class OccupancyChanged(Event):
     """Inside count, capacity or the outside queue changed."""
 
@@ -168,6 +177,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     TicketNoShow,
     TicketCancelled,
     TicketTransferred,
+    TicketUndone,
     OccupancyChanged,
     CounterOpened,
     CounterClosed,

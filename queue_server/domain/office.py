@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from queue_server.domain import admission, counters, issuing
+from queue_server.domain import admission, counters, issuing, undo
 from queue_server.domain import commands as cmd
 from queue_server.domain import events as ev
 from queue_server.domain.day import start_day
@@ -22,8 +22,17 @@ from queue_server.domain.settings import CounterConfig, ServiceConfig
 from queue_server.domain.state import Counter, OfficeState, Step
 from queue_server.domain.tickets import Ticket, iso
 
-Result = Ticket | Counter | dict[str, int] | None
-"""What a command gives back: the ticket it touched, a counter, the occupancy, or nothing."""
+Result = Ticket | Counter | dict[str, int] | undo.Undone | None
+"""What a command gives back: the ticket it touched, a counter, the occupancy, an undo, or nothing."""
+
+UNDOABLE_KINDS: dict[type, str] = {
+    cmd.CallNext: "call",
+    cmd.CallNumber: "call",
+    cmd.Finish: "finish",
+    cmd.NoShow: "no_show",
+    cmd.Serve: "serve",
+}
+"""Counter steps recorded for undo, and the kind each is recorded as."""
 
 
 @dataclass
@@ -51,7 +60,15 @@ class Office:
         state = self.state
         step = Step(state, iso(now))
         before = state.occupancy.as_dict()
-        result = _dispatch(state, step, command)
+        kind = UNDOABLE_KINDS.get(type(command))
+        if kind is not None and isinstance(
+            command, cmd.CallNext | cmd.CallNumber | cmd.Finish | cmd.NoShow | cmd.Serve
+        ):
+            result = undo.journaled(
+                state, command.counter, kind, now, lambda: _dispatch(state, step, command, now)
+            )
+        else:
+            result = _dispatch(state, step, command, now)
         after = state.occupancy.as_dict()
         if after != before:
             step.emit(ev.OccupancyChanged(*step.stamp(), after))
@@ -75,7 +92,7 @@ class Office:
         return step.events
 
 
-def _dispatch(state: OfficeState, step: Step, command: cmd.Command) -> Result:
+def _dispatch(state: OfficeState, step: Step, command: cmd.Command, now: datetime) -> Result:
     match command:
         case cmd.IssueTicket():
             return issuing.issue(state, step, command)
@@ -95,6 +112,8 @@ def _dispatch(state: OfficeState, step: Step, command: cmd.Command) -> Result:
             return counters.no_show(state, step, command)
         case cmd.Transfer():
             return counters.transfer(state, step, command)
+        case cmd.Undo():
+            return undo.take_back(state, step, command, now)
         case cmd.OpenCounter():
             return counters.open_counter(state, step, command)
         case cmd.CloseCounter():

@@ -25,6 +25,7 @@ class CounterConfig:
     name: str
     services: tuple[str, ...]
     open: bool = True
+    call_any_service: bool = False  # "call a number" may take a ticket of a service it does not serve
 
 
 @dataclass(frozen=True)

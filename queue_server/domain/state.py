@@ -9,9 +9,10 @@ next `seq`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from queue_server.domain import estimates
 from queue_server.domain import events as ev
 from queue_server.domain.capacity import Occupancy
 from queue_server.domain.errors import Conflict, NotFound
@@ -29,6 +30,7 @@ class Counter:
     open: bool = True
     current: int | None = None
     reason: str | None = None
+    any_service: bool = False  # may call a number of any service, not only its own
 
 
 class OfficeState:
@@ -43,7 +45,7 @@ class OfficeState:
     ) -> None:
         self.services: dict[str, ServiceConfig] = {s.id: s for s in services}
         self.counters: dict[str, Counter] = {
-            c.id: Counter(c.id, c.name, c.services, c.open) for c in counters
+            c.id: Counter(c.id, c.name, c.services, c.open, any_service=c.call_any_service) for c in counters
         }
         self.occupancy = Occupancy(capacity)
         self.day = day
@@ -58,6 +60,12 @@ class OfficeState:
         # What changed since the last `take_changes()`, for storage.
         self.changed_tickets: dict[int, Ticket] = {}
         self.changed_counters: set[str] = set()
+        # Per counter, its latest step that may still be undone (undo.py decides when).
+        self.undo_steps: dict[str, Any] = {}
+        # While an undoable command runs: copies of the tickets it touches, as they were before,
+        # and the service-time samples before it (undo.py puts both back).
+        self.journal: dict[int, Ticket] | None = None
+        self.journal_samples: dict[str, list[float]] = {}
 
     # ----- views ------------------------------------------------------------------------
 
@@ -70,12 +78,46 @@ class OfficeState:
         """The public face of a ticket: everything but its token."""
         position = self.position(ticket)
         view = ticket.as_dict(position)
-        view["estimated_wait_minutes"] = (
-            self.service_times.estimated_wait(ticket.service, position, self.open_counters_for(ticket.service))
-            if position is not None
-            else None
-        )
+        if position is None:
+            view["estimated_wait_minutes"] = None
+            view["estimated_wait_range"] = None
+        else:
+            per_visit = self.service_times.minutes_per_visit(ticket.service)
+            counters = self.open_counters_for(ticket.service)
+            view["estimated_wait_minutes"] = estimates.rounded_minutes(position, per_visit, counters)
+            span = estimates.wait_range(position, per_visit, counters)
+            view["estimated_wait_range"] = list(span) if span else None
         return view
+
+    def queues_view(self) -> dict[str, list[dict[str, Any]]]:
+        """Per service, the tickets not yet called in their place order (the counter's waiting list)."""
+        return {
+            service: [queue_entry(self.tickets[ticket_id]) for ticket_id in queue]
+            for service, queue in self.queues.pending.items()
+        }
+
+    def details(self, ticket: Ticket) -> dict[str, Any]:
+        """What a counter screen needs to say why a ticket cannot be called: its status, where, when."""
+        at = {
+            Status.DONE: ticket.finished_at,
+            Status.CANCELLED: ticket.finished_at,
+            Status.NO_SHOW: ticket.called_at,
+            Status.CALLED: ticket.called_at,
+            Status.SERVING: ticket.serving_at,
+            Status.WAITING: ticket.admitted_at,
+            Status.OUTSIDE: ticket.issued_at,
+        }[ticket.status]
+        counter = self.counters.get(ticket.counter) if ticket.counter else None
+        service = self.services.get(ticket.service)
+        return {
+            "number": ticket.number,
+            "status": str(ticket.status),
+            "counter": ticket.counter,
+            "counter_name": counter.name if counter else None,
+            "at": at,
+            "service": ticket.service,
+            "service_name": service.name if service else ticket.service,
+        }
 
     def open_counters_for(self, service: str) -> int:
         return sum(1 for c in self.counters.values() if c.open and service in c.services)
@@ -132,6 +174,15 @@ class OfficeState:
         ticket.status = status
         ticket.finished_at = at
         self.touch(ticket)
+
+    def before_change(self, ticket: Ticket) -> None:
+        """Keep a copy of a ticket as it was before the running undoable step first changed it."""
+        if self.journal is not None and ticket.id not in self.journal:
+            self.journal[ticket.id] = replace(ticket)
+            if ticket.service in self.service_times.samples:
+                self.journal_samples.setdefault(
+                    ticket.service, list(self.service_times.samples[ticket.service])
+                )
 
     def touch(self, ticket: Ticket) -> None:
         self.changed_tickets[ticket.id] = ticket
@@ -192,6 +243,16 @@ class OfficeState:
             self.counters[ticket.counter].current = ticket.id
         if ticket.status is Status.DONE and ticket.counter is not None:
             self.service_times.note(ticket)
+
+
+def queue_entry(ticket: Ticket) -> dict[str, Any]:
+    """A ticket as the counter's waiting list shows it (board.py keeps the same shape)."""
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "status": str(ticket.status),
+        "party_size": ticket.party_size,
+    }
 
 
 class Step:

@@ -23,7 +23,9 @@ class IdempotencyRecords:
         self._records: dict[Key, tuple[float, Result]] = {}
 
     def load(self, rows: Iterable[tuple[str, str, float, str]]) -> None:
-        self._records = {(scope, key): (created, results.from_json(body)) for scope, key, created, body in rows}
+        self._records = {
+            (scope, key): (created, results.from_json(body)) for scope, key, created, body in rows
+        }
 
     def __contains__(self, key: Key) -> bool:
         return key in self._records

@@ -15,6 +15,7 @@ from queue_server.domain.events import TicketView
 from queue_server.domain.office import Outcome
 from queue_server.domain.state import Counter, OfficeState
 from queue_server.domain.tickets import Ticket
+from queue_server.domain.undo import Undone
 
 
 @dataclass(frozen=True)
@@ -46,16 +47,31 @@ class Nothing:
     """A command with no answer (a clock tick)."""
 
 
-Result = TicketResult | NoTicket | CounterResult | OccupancyResult | Nothing
+@dataclass(frozen=True)
+class UndoResult:
+    """An undone step: its kind, the counter's current ticket now, and every ticket put back."""
+
+    undone: str
+    counter: str
+    current: TicketView | None
+    tickets: list[TicketView]
 
 
-def from_outcome(state: OfficeState, outcome: Outcome, *, token: str | None = None, nothing: Result) -> Result:
+Result = TicketResult | NoTicket | CounterResult | OccupancyResult | UndoResult | Nothing
+
+
+def from_outcome(
+    state: OfficeState, outcome: Outcome, *, token: str | None = None, nothing: Result
+) -> Result:
     """Capture the outcome now: the ticket's view changes with later commands."""
     value = outcome.result
     if isinstance(value, Ticket):
         return TicketResult(state.view(value), token)
     if isinstance(value, Counter):
         return CounterResult(value.id, value.open)
+    if isinstance(value, Undone):
+        current = state.view(value.current) if value.current is not None else None
+        return UndoResult(value.undone, value.counter, current, [state.view(t) for t in value.tickets])
     if isinstance(value, dict):
         return OccupancyResult(dict(value))
     return nothing
@@ -70,6 +86,14 @@ def to_json(result: Result) -> str:
             data = {"kind": "counter", "id": result.id, "open": result.open}
         case OccupancyResult():
             data = {"kind": "occupancy", "occupancy": result.occupancy}
+        case UndoResult():
+            data = {
+                "kind": "undo",
+                "undone": result.undone,
+                "counter": result.counter,
+                "current": result.current,
+                "tickets": result.tickets,
+            }
         case NoTicket():
             data = {"kind": "no_ticket"}
         case Nothing():
@@ -86,6 +110,8 @@ def from_json(text: str) -> Result:
         return CounterResult(data["id"], data["open"])
     if kind == "occupancy":
         return OccupancyResult(data["occupancy"])
+    if kind == "undo":
+        return UndoResult(data["undone"], data["counter"], data["current"], data["tickets"])
     if kind == "no_ticket":
         return NoTicket()
     return Nothing()

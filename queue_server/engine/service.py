@@ -155,6 +155,7 @@ class OfficeService:
             counters=[state.counter_view(c) for c in state.counters.values()],
             waiting=state.waiting_counts(),
             occupancy=state.occupancy.as_dict(),
+            queues=state.queues_view(),
         )
 
     def _capacity(self, stored: StoredOffice) -> int:
@@ -261,7 +262,9 @@ class OfficeService:
         # a snapshot taken in between already holds these events and skips them.
         asyncio.get_running_loop().call_soon(self.hub.publish, self.office_id, envelopes)
 
-    def _apply(self, jobs: list[_Job]) -> tuple[list[tuple[_Job, Result | BaseException]], list[wire.Envelope], Batch]:
+    def _apply(
+        self, jobs: list[_Job]
+    ) -> tuple[list[tuple[_Job, Result | BaseException]], list[wire.Envelope], Batch]:
         events: list[ev.Event] = []
         answers: list[tuple[_Job, Result | BaseException]] = []
         records: list[tuple[str, str, float, str]] = []

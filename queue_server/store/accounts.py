@@ -26,7 +26,9 @@ def user(conn: sqlite3.Connection, username: str) -> tuple[str, str] | None:
     return (row[0], row[1]) if row else None
 
 
-def add_session(conn: sqlite3.Connection, token_hash: str, username: str, now: float, expires_at: float) -> None:
+def add_session(
+    conn: sqlite3.Connection, token_hash: str, username: str, now: float, expires_at: float
+) -> None:
     transaction(
         conn,
         lambda c: c.execute(

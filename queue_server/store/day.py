@@ -13,7 +13,7 @@ from queue_server.wire import Envelope, decode
 IdempotencyRow = tuple[str, str, float, str]
 """(scope, key, created_at, result as JSON)."""
 
-HISTORY_TYPES = ("ticket.called", "ticket.recalled", "ticket.admitted", "day.started")
+HISTORY_TYPES = ("ticket.called", "ticket.recalled", "ticket.admitted", "ticket.undone")
 
 
 @dataclass
@@ -52,7 +52,9 @@ def load(conn: sqlite3.Connection, recent_events: int) -> StoredOffice:
     # The events table is written in the same transaction; trust whichever is ahead.
     seq = max(seq or 0, max_event)
     next_id = (conn.execute("SELECT max(id) FROM tickets").fetchone()[0] or 0) + 1
-    tickets = [ticket_from_row(r) for r in conn.execute(f"{SELECT_TICKETS} WHERE day = ? ORDER BY id", (day,))]
+    tickets = [
+        ticket_from_row(r) for r in conn.execute(f"{SELECT_TICKETS} WHERE day = ? ORDER BY id", (day,))
+    ]
     counters = {r[0]: (bool(r[1]), r[2]) for r in conn.execute("SELECT id, open, reason FROM counters")}
     events = [
         decode(r[0])
@@ -82,7 +84,9 @@ def commit(conn: sqlite3.Connection, batch: Batch) -> None:
         if batch.tickets:
             conn.executemany(UPSERT_TICKET, batch.tickets)
         if batch.counters:
-            conn.executemany("INSERT OR REPLACE INTO counters (id, open, reason) VALUES (?, ?, ?)", batch.counters)
+            conn.executemany(
+                "INSERT OR REPLACE INTO counters (id, open, reason) VALUES (?, ?, ?)", batch.counters
+            )
         if batch.events:
             conn.executemany("INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)", batch.events)
         if batch.idempotency:
@@ -112,12 +116,12 @@ def commit(conn: sqlite3.Connection, batch: Batch) -> None:
 
 
 def day_history(conn: sqlite3.Connection, limit: int) -> list[Envelope]:
-    """The day's latest calls and admissions (since the last day.started), oldest first."""
+    """The day's latest calls, admissions and undos (since the last day.started), oldest first."""
     start = conn.execute("SELECT max(seq) FROM events WHERE type = 'day.started'").fetchone()[0] or 0
     rows = conn.execute(
-        "SELECT body FROM (SELECT seq, body FROM events WHERE seq > ? AND type IN (?, ?, ?) "
+        "SELECT body FROM (SELECT seq, body FROM events WHERE seq > ? AND type IN (?, ?, ?, ?) "
         "ORDER BY seq DESC LIMIT ?) ORDER BY seq",
-        (start, *HISTORY_TYPES[:3], limit),
+        (start, *HISTORY_TYPES, limit),
     )
     return [decode(r[0]) for r in rows]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from queue_server.domain.tickets import Ticket
 from queue_server.store import accounts, day
-from queue_server.store.db import Database
 from queue_server.store.day import Batch, IdempotencyRow, StoredOffice
+from queue_server.store.db import Database
 from queue_server.store.migrations import migrate, schema_version
 from queue_server.wire import Envelope
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from queue_server import pages
-from queue_server.errors import DOMAIN_STATUS, HTTP_CODES
-from queue_server.i18n import LANGUAGES
-from queue_server.tickets import Status
+from queue_server.domain.errors import CODES as DOMAIN_CODES
+from queue_server.web.pages.screens import PAUSE_REASONS
+from queue_server.web.errors import HTTP_CODES
+from queue_server.web.i18n import LANGUAGES
+from queue_server.domain.tickets import Status
 from tests.browser.screens import PC, RAW_KEY, Screens, wait_live_status
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,10 +43,9 @@ def used_keys() -> set[str]:
     # "common.status." + status and the like are prefixes: their families are listed below.
     keys = {key for key in keys if not key.endswith((".", "_"))}
     keys |= {f"common.status.{status}" for status in Status}
-    keys |= {f"common.reason.{reason}" for reason in pages.PAUSE_REASONS}
-    keys |= {f"counter.pause_{reason}" for reason in pages.PAUSE_REASONS}
+    keys |= {f"common.reason.{reason}" for reason in PAUSE_REASONS}
     keys |= {f"common.lang_{lang}" for lang in LANGUAGES}
-    codes = set(DOMAIN_STATUS) | set(HTTP_CODES.values()) | EXTRA_ERROR_CODES
+    codes = set(DOMAIN_CODES) | set(HTTP_CODES.values()) | EXTRA_ERROR_CODES
     keys |= {f"error.{code}" for code in codes}
     return keys
 

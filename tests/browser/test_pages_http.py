@@ -8,7 +8,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from queue_server import sessions
+from queue_server.engine.accounts import csrf_token
+from queue_server.web.auth import SESSION_COOKIE
 from tests.support.server import ROLE_ACCOUNTS, ServerProcess
 
 PUBLIC_PAGES = ("/", "/kiosk", "/display", "/entrance", "/login")
@@ -50,10 +51,10 @@ def test_login_sets_a_strict_http_only_session_cookie_and_goes_back(server: Serv
     for part in ("antre_session=", "httponly", "samesite=strict", "path=/", "max-age=43200"):
         assert part in cookie
     assert "secure" not in cookie  # plain http on the office LAN
-    token = answer.cookies[sessions.SESSION_COOKIE]
-    page = httpx.get(f"{server.base_url}/counter/2", cookies={sessions.SESSION_COOKIE: token}, timeout=10)
+    token = answer.cookies[SESSION_COOKIE]
+    page = httpx.get(f"{server.base_url}/counter/2", cookies={SESSION_COOKIE: token}, timeout=10)
     assert page.status_code == 200
-    assert f'<meta name="csrf-token" content="{sessions.csrf_token(token)}">' in page.text
+    assert f'<meta name="csrf-token" content="{csrf_token(token)}">' in page.text
     assert page.headers["cache-control"] == "no-store"
 
 
@@ -73,7 +74,7 @@ def test_login_refuses_a_form_posted_from_another_site(
         timeout=15,
     )
     assert answer.status_code == 403
-    assert sessions.SESSION_COOKIE not in answer.cookies
+    assert SESSION_COOKIE not in answer.cookies
 
 
 def test_login_from_a_browser_under_no_referrer_policy_is_accepted(server: ServerProcess) -> None:
@@ -104,7 +105,7 @@ def test_wrong_password_shows_the_form_again_with_a_message(server: ServerProces
     assert answer.status_code == 401
     assert "Nama pengguna atau kata sandi salah" in answer.text
     assert 'value="petugas"' in answer.text
-    assert sessions.SESSION_COOKIE not in answer.cookies
+    assert SESSION_COOKIE not in answer.cookies
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/\\evil.example"])
@@ -117,8 +118,8 @@ def test_login_never_redirects_to_another_site(server: ServerProcess, target: st
 
 def test_door_page_refuses_an_officer_and_counter_page_refuses_the_door(server: ServerProcess) -> None:
     """Roles: an officer may not open /door, the door keeper may not open a counter (403 page)."""
-    officer = {sessions.SESSION_COOKIE: server.officer_token()}
-    door = {sessions.SESSION_COOKIE: server.door_token()}
+    officer = {SESSION_COOKIE: server.officer_token()}
+    door = {SESSION_COOKIE: server.door_token()}
     assert httpx.get(f"{server.base_url}/door", cookies=officer, timeout=10).status_code == 403
     refused = httpx.get(f"{server.base_url}/counter/1", cookies=door, timeout=10)
     assert refused.status_code == 403
@@ -131,9 +132,9 @@ def test_logout_ends_the_session(server: ServerProcess) -> None:
     token = server.officer_token()
     answer = httpx.post(
         f"{server.base_url}/logout",
-        content=f"csrf={sessions.csrf_token(token)}",
+        content=f"csrf={csrf_token(token)}",
         headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": server.base_url},
-        cookies={sessions.SESSION_COOKIE: token},
+        cookies={SESSION_COOKIE: token},
         timeout=10,
     )
     assert answer.status_code == 303
@@ -141,7 +142,7 @@ def test_logout_ends_the_session(server: ServerProcess) -> None:
         'antre_session=""' in answer.headers["set-cookie"]
         or "max-age=0" in answer.headers["set-cookie"].lower()
     )
-    again = httpx.get(f"{server.base_url}/counter/1", cookies={sessions.SESSION_COOKIE: token}, timeout=10)
+    again = httpx.get(f"{server.base_url}/counter/1", cookies={SESSION_COOKIE: token}, timeout=10)
     assert again.status_code == 303
 
 
@@ -166,7 +167,7 @@ class InlineCode(HTMLParser):
 def test_pages_have_no_inline_script_style_or_event_handler(server: ServerProcess) -> None:
     """Every page works under the server's CSP: scripts and styles only from /static."""
     ticket = httpx.post(f"{server.base_url}/api/v1/tickets", json={"service": "a"}, timeout=10).json()
-    admin = {sessions.SESSION_COOKIE: server.admin_token()}
+    admin = {SESSION_COOKIE: server.admin_token()}
     paths = [*PUBLIC_PAGES, "/counter/1", "/door", f"/t/{ticket['token']}", "/t/unknown"]
     for path in paths:
         answer = httpx.get(f"{server.base_url}{path}", cookies=admin, timeout=10)
@@ -204,7 +205,7 @@ def test_ticket_qr_code_is_an_svg_and_unknown_tickets_are_not_found(server: Serv
 def test_static_files_are_served_with_content_hashed_urls(server: ServerProcess) -> None:
     """Pages link /static files with ?v=<hash>, and those URLs serve the files."""
     page = httpx.get(f"{server.base_url}/display", timeout=10).text
-    assert "/static/js/live.js?v=" in page
+    assert "/static/js/live/transport.js?v=" in page
     start = page.index("/static/js/pages/display.js?v=")
     url = page[start : page.index('"', start)]
     script = httpx.get(f"{server.base_url}{url}", timeout=10)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from queue_server import commands as cmd
-from queue_server.config import CounterConfig, ServiceConfig
-from queue_server.domain import Office, Outcome
-from queue_server.tickets import Ticket
+from queue_server.domain import commands as cmd
+from queue_server.domain import events as ev
+from queue_server.domain.board import Board
+from queue_server.domain.office import Office, Outcome
+from queue_server.domain.settings import CounterConfig, ServiceConfig
+from queue_server.domain.state import OfficeState
+from queue_server.domain.tickets import Ticket
 
 ZONE = ZoneInfo("Asia/Makassar")
 SERVICES = (ServiceConfig("a", "Layanan A", "A"), ServiceConfig("b", "Layanan B", "B"))
@@ -30,19 +35,62 @@ class Clock:
         return self.now
 
 
-class Desk:
-    """An office plus a clock, with short helpers for the commands."""
+def services_view(services: Iterable[ServiceConfig]) -> list[dict[str, Any]]:
+    """The services as the engine lists them on the board (engine/service.py `services_view`)."""
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "prefix": s.prefix,
+            "requirements": list(s.requirements),
+            "standard_minutes": s.standard_minutes,
+            "fee": s.fee,
+        }
+        for s in services
+    ]
 
-    def __init__(self, capacity: int = 30) -> None:
+
+def board_of(office: Office, services: Iterable[ServiceConfig] = SERVICES) -> Board:
+    """The board an office starts with, built as engine/service.py `_board_of` builds it."""
+    state = office.state
+    return Board(
+        seq=state.seq,
+        day=state.day,
+        office={},
+        services=services_view(services),
+        counters=[state.counter_view(c) for c in state.counters.values()],
+        waiting=state.waiting_counts(),
+        occupancy=state.occupancy.as_dict(),
+        queues=state.queues_view(),
+    )
+
+
+class Desk:
+    """An office plus a clock and the board its events feed, with short helpers for the commands."""
+
+    def __init__(self, capacity: int = 30, counters: Iterable[CounterConfig] = COUNTERS) -> None:
         self.clock = Clock()
-        self.office = Office(SERVICES, COUNTERS, capacity, self.clock.now.date().isoformat())
-        self.events: list = []
+        self.office = Office(SERVICES, counters, capacity, self.clock.now.date().isoformat())
+        self.board = board_of(self.office)
+        self.events: list[ev.Event] = []
+
+    @property
+    def state(self) -> OfficeState:
+        return self.office.state
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.board.snapshot()
+
+    def _note(self, events: list[ev.Event]) -> None:
+        for event in events:
+            self.board.apply(event)
+        self.events += events
 
     def do(self, command: cmd.Command) -> Outcome:
         now = self.clock.advance()
-        self.events += self.office.roll_over(now)
+        self._note(self.office.roll_over(now))
         outcome = self.office.handle(command, now)
-        self.events += outcome.events
+        self._note(outcome.events)
         return outcome
 
     def issue(self, service: str = "a", party_size: int = 1) -> Ticket:
@@ -54,4 +102,4 @@ class Desk:
         return ticket
 
     def types(self) -> list[str]:
-        return [e.type for e in self.events]
+        return [e.TYPE for e in self.events]

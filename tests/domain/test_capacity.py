@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server import commands as cmd
-from queue_server.capacity import Occupancy
-from queue_server.domain import DomainError
-from queue_server.tickets import Status
+from queue_server.domain import commands as cmd
+from queue_server.domain.capacity import Occupancy
+from queue_server.domain.errors import DomainError
+from queue_server.domain.tickets import Status
 from tests.domain.office_factory import Desk
 
 
@@ -16,7 +16,7 @@ def test_ticket_is_admitted_at_once_while_there_is_room() -> None:
     desk = Desk(capacity=3)
     ticket = desk.issue("a", party_size=3)
     assert ticket.status is Status.WAITING
-    assert desk.office.occupancy.inside == 3
+    assert desk.state.occupancy.inside == 3
 
 
 def test_ticket_waits_outside_when_it_does_not_fit() -> None:
@@ -65,9 +65,9 @@ def test_door_counts_people_without_tickets() -> None:
     """The door adds and removes people who have no ticket."""
     desk = Desk(capacity=5)
     desk.do(cmd.DoorEnter(3))
-    assert desk.office.occupancy.inside == 3
+    assert desk.state.occupancy.inside == 3
     desk.do(cmd.DoorExit(2))
-    assert desk.office.occupancy.inside == 1
+    assert desk.state.occupancy.inside == 1
 
 
 def test_door_cannot_count_out_more_than_it_counted_in() -> None:

@@ -8,9 +8,10 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queue_server import commands as cmd
-from queue_server.domain import DomainError
-from queue_server.tickets import CURRENT, INSIDE, PENDING, Status
+from queue_server.domain import commands as cmd
+from queue_server.domain import events as ev
+from queue_server.domain.errors import DomainError
+from queue_server.domain.tickets import CURRENT, INSIDE, PENDING, Status
 from tests.domain.office_factory import Desk
 
 COUNTER_IDS = ["1", "2", "3", "9"]
@@ -80,35 +81,36 @@ class Tracker:
         self.outside_order: list[int] = []
         self.capacity_lowered = False
         # What a display that only applies events believes.
-        self.screen_occupancy = desk.office.occupancy.as_dict()
-        self.screen_waiting = desk.office.waiting_counts()
+        self.screen_occupancy = desk.state.occupancy.as_dict()
+        self.screen_waiting = desk.state.waiting_counts()
 
     def check_events(self, events: list) -> None:  # type: ignore[type-arg]
-        office = self.desk.office
+        office = self.desk.state
         for event in events:
             assert event.seq == self.last_seq + 1, "seq must rise by exactly one"
             self.last_seq = event.seq
-            ticket = event.payload.get("ticket")
-            if "waiting" in event.payload:
-                self.screen_waiting = event.payload["waiting"]
-            if "occupancy" in event.payload:
-                self.screen_occupancy = event.payload["occupancy"]
-            if event.type == "ticket.issued":
+            payload = ev.as_dict(event)
+            ticket = payload.get("ticket")
+            if "waiting" in payload:
+                self.screen_waiting = payload["waiting"]
+            if "occupancy" in payload:
+                self.screen_occupancy = payload["occupancy"]
+            if event.TYPE == "ticket.issued":
                 number = ticket["number"]
                 self.numbers[(ticket["day"], number[0])].append(int(number[1:]))
                 if ticket["status"] == "outside":
                     self.outside_order.append(ticket["id"])
                 else:
                     assert not self.outside_order, "a new ticket came in while older ones waited outside"
-            elif event.type == "ticket.admitted":
+            elif event.TYPE == "ticket.admitted":
                 assert self.outside_order and self.outside_order[0] == ticket["id"], "admission overtook"
                 self.outside_order.pop(0)
-            elif event.type == "ticket.cancelled" and ticket["id"] in self.outside_order:
+            elif event.TYPE == "ticket.cancelled" and ticket["id"] in self.outside_order:
                 self.outside_order.remove(ticket["id"])
-            elif event.type == "day.started":
+            elif event.TYPE == "day.started":
                 self.outside_order.clear()
-            elif event.type == "occupancy.changed":
-                occupancy = event.payload["occupancy"]
+            elif event.TYPE == "occupancy.changed":
+                occupancy = payload["occupancy"]
                 if not self.capacity_lowered:
                     assert occupancy["inside"] <= occupancy["capacity"], "over capacity"
         assert office.seq == self.last_seq
@@ -116,7 +118,7 @@ class Tracker:
         assert self.screen_waiting == office.waiting_counts(), "a screen would show stale waiting counts"
 
     def check_state(self) -> None:
-        office = self.desk.office
+        office = self.desk.state
         currents = [c.current for c in office.counters.values() if c.current is not None]
         assert len(currents) == len(set(currents)), "one ticket current at two counters"
         for ticket in office.tickets.values():
@@ -127,7 +129,7 @@ class Tracker:
         inside = sum(t.party_size for t in office.tickets.values() if t.status in INSIDE)
         assert office.occupancy.ticket_people == inside
         assert office.occupancy.door_count >= 0
-        for service_id, queue in office.pending.items():
+        for service_id, queue in office.queues.pending.items():
             expected = sorted(
                 t.id for t in office.tickets.values() if t.status in PENDING and t.service == service_id
             )
@@ -137,7 +139,7 @@ class Tracker:
                 for t in office.tickets.values()
                 if t.status is Status.WAITING and t.service == service_id
             )
-            assert office.waiting[service_id] == waiting
+            assert office.queues.waiting[service_id] == waiting
         outside = [t.id for t in office.tickets.values() if t.status is Status.OUTSIDE]
         assert list(office.occupancy.outside) == sorted(outside)
         for key, sequence in self.numbers.items():
@@ -155,17 +157,17 @@ def test_random_days_keep_every_promise(capacity: int, ops: list) -> None:  # ty
             desk.clock.now += timedelta(days=1)
         now = desk.clock.advance()
         tracker.check_events(desk.office.roll_over(now))
-        before = desk.office.occupancy.capacity
-        seq_before = desk.office.seq
+        before = desk.state.occupancy.capacity
+        seq_before = desk.state.seq
         try:
             outcome = desk.office.handle(to_command(op), now)
         except DomainError:
-            assert desk.office.seq == seq_before, "a refused command emitted events"
+            assert desk.state.seq == seq_before, "a refused command emitted events"
             tracker.check_state()
             continue
-        if op[0] == "capacity" and desk.office.occupancy.capacity < before:
-            tracker.capacity_lowered = desk.office.occupancy.inside > desk.office.occupancy.capacity
-        elif desk.office.occupancy.inside <= desk.office.occupancy.capacity:
+        if op[0] == "capacity" and desk.state.occupancy.capacity < before:
+            tracker.capacity_lowered = desk.state.occupancy.inside > desk.state.occupancy.capacity
+        elif desk.state.occupancy.inside <= desk.state.occupancy.capacity:
             tracker.capacity_lowered = False
         tracker.check_events(outcome.events)
         tracker.check_state()

@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from queue_server import commands as cmd
-from queue_server.domain import DomainError
-from queue_server.tickets import Status
+from queue_server import wire
+from queue_server.domain import commands as cmd
+from queue_server.domain import estimates
+from queue_server.domain.errors import DomainError
+from queue_server.domain.tickets import Status
 from tests.domain.office_factory import Desk
 
 
@@ -43,8 +45,8 @@ def test_day_end_closes_unfinished_tickets_and_frees_the_office() -> None:
     desk.do(cmd.Tick())
     assert called.status is Status.DONE
     assert outside.status is Status.CANCELLED
-    assert desk.office.occupancy.inside == 0
-    assert desk.office.counters["1"].current is None
+    assert desk.state.occupancy.inside == 0
+    assert desk.state.counters["1"].current is None
 
 
 def test_unknown_service_is_refused() -> None:
@@ -93,7 +95,7 @@ def test_call_next_with_nobody_waiting_still_finishes_current() -> None:
     desk.call("1")
     assert desk.call("1") is None
     assert ticket.status is Status.DONE
-    assert desk.office.counters["1"].current is None
+    assert desk.state.counters["1"].current is None
 
 
 def test_closed_counter_cannot_call_but_keeps_its_ticket() -> None:
@@ -102,14 +104,14 @@ def test_closed_counter_cannot_call_but_keeps_its_ticket() -> None:
     ticket = desk.issue("a")
     desk.call("1")
     desk.do(cmd.CloseCounter("1", "break"))
-    assert desk.office.counters["1"].current == ticket.id
+    assert desk.state.counters["1"].current == ticket.id
     with pytest.raises(DomainError) as error:
         desk.call("1")
     assert error.value.code == "counter_closed"
     desk.do(cmd.Finish("1"))
     assert ticket.status is Status.DONE
     desk.do(cmd.OpenCounter("1"))
-    assert desk.office.counters["1"].open
+    assert desk.state.counters["1"].open
 
 
 def test_serve_finish_and_no_show_follow_the_status() -> None:
@@ -139,7 +141,7 @@ def test_no_show_frees_the_counter() -> None:
     desk.call("1")
     desk.do(cmd.NoShow("1"))
     assert ticket.status is Status.NO_SHOW
-    assert desk.office.occupancy.inside == 0
+    assert desk.state.occupancy.inside == 0
 
 
 def test_recall_announces_again_without_changing_the_ticket() -> None:
@@ -163,8 +165,8 @@ def test_transfer_keeps_number_and_place_by_issue_time() -> None:
     desk.call("1")
     desk.do(cmd.Transfer("1", "b"))
     assert moved.status is Status.WAITING and moved.service == "b" and moved.number == "A001"
-    assert desk.office.position(moved) == 1
-    assert desk.office.position(later_b) == 2
+    assert desk.state.position(moved) == 1
+    assert desk.state.position(later_b) == 2
     assert desk.call("2") is moved
 
 
@@ -186,8 +188,8 @@ def test_positions_count_only_tickets_not_yet_called() -> None:
     desk = Desk()
     tickets = [desk.issue("a") for _ in range(3)]
     desk.call("1")
-    assert desk.office.position(tickets[0]) is None
-    assert [desk.office.position(t) for t in tickets[1:]] == [1, 2]
+    assert desk.state.position(tickets[0]) is None
+    assert [desk.state.position(t) for t in tickets[1:]] == [1, 2]
 
 
 def test_call_a_number_out_of_order() -> None:
@@ -208,12 +210,12 @@ def test_refused_commands_change_nothing_and_emit_nothing() -> None:
     """A DomainError leaves the state and the sequence as they were."""
     desk = Desk()
     desk.issue("a")
-    seq = desk.office.seq
+    seq = desk.state.seq
     with pytest.raises(DomainError):
         desk.do(cmd.Finish("1"))
     with pytest.raises(DomainError):
         desk.do(cmd.CallNext("9"))
-    assert desk.office.seq == seq
+    assert desk.state.seq == seq
 
 
 def test_events_carry_no_token() -> None:
@@ -221,7 +223,7 @@ def test_events_carry_no_token() -> None:
     desk = Desk()
     ticket = desk.issue("a")
     desk.call("1")
-    assert all(ticket.token_hash not in e.encoded() for e in desk.events)
+    assert all(ticket.token_hash not in wire.encode(e).text for e in desk.events)
 
 
 def test_seq_rises_by_one_per_event() -> None:
@@ -235,20 +237,23 @@ def test_seq_rises_by_one_per_event() -> None:
     assert seqs == list(range(1, len(seqs) + 1))
 
 
-def test_estimated_wait_uses_recent_service_times_and_open_counters() -> None:
-    """The wait is the visits ahead times the recent minutes per visit, shared by open counters."""
+def test_estimated_wait_uses_measured_service_times_and_open_counters() -> None:
+    """Once enough visits are timed, the wait is the visits ahead times their median, shared by counters."""
     desk = Desk()
-    desk.issue("a")
-    desk.call("3")
-    desk.clock.advance(10 * 60 - 1)  # the visit takes ten minutes (do() adds one second)
-    desk.do(cmd.Finish("3"))
+    for _ in range(estimates.MIN_SAMPLES):
+        desk.issue("a")
+        desk.call("3")
+        desk.clock.advance(10 * 60 - 1)  # each visit takes ten minutes (do() adds one second)
+        desk.do(cmd.Finish("3"))
     tickets = [desk.issue("a") for _ in range(3)]
     # Service "a" is served by counters 1, 2 and 3: two visits ahead, 10 minutes each, 3 counters.
-    assert desk.office.view(tickets[2])["estimated_wait_minutes"] == round(2 * 10 / 3)
+    assert desk.state.view(tickets[2])["estimated_wait_minutes"] == round(2 * 10 / 3)
     desk.do(cmd.CloseCounter("2"))
     desk.do(cmd.CloseCounter("3"))
-    assert desk.office.view(tickets[2])["estimated_wait_minutes"] == 20
-    assert desk.office.view(tickets[0])["estimated_wait_minutes"] == 0
+    assert desk.state.view(tickets[2])["estimated_wait_minutes"] == 20
+    assert desk.state.view(tickets[2])["estimated_wait_range"] == [15, 25]
+    assert desk.state.view(tickets[0])["estimated_wait_minutes"] == 0
+    assert desk.state.view(tickets[0])["estimated_wait_range"] is None
 
 
 def test_a_step_for_a_ticket_no_longer_current_is_refused() -> None:

@@ -89,6 +89,17 @@ def apply_event(state: Json, event: Json) -> list[str]:
             for at in state["counters"]:
                 if at["current"] is not None and ticket is not None and at["current"]["id"] == ticket["id"]:
                     at["current"] = None
+    elif kind == "ticket.undone" and ticket is not None:
+        # A step taken back: the ticket is where it was before it (at this counter, or in its queue).
+        for at in state["counters"]:
+            if at["current"] is not None and at["current"]["id"] == ticket["id"]:
+                at["current"] = None
+        if ticket["status"] in ("called", "serving"):
+            at = counter(event.get("counter"))
+            if at is not None:
+                at["current"] = ticket
+        else:
+            state["recent_calls"] = [c for c in state["recent_calls"] if c["number"] != ticket["number"]]
     elif kind == "ticket.transferred":
         at = counter(event.get("from_counter"))
         if at is not None:
@@ -118,14 +129,42 @@ def apply_event(state: Json, event: Json) -> list[str]:
             "at": event["at"],
             "service": ticket["service"],
         }
-        state["recent_calls"] = [call, *state["recent_calls"]][:RECENT]
+        # One entry per number: a recall moves it to the front.
+        others = [c for c in state["recent_calls"] if c["number"] != ticket["number"]]
+        state["recent_calls"] = [call, *others][:RECENT]
     elif kind == "ticket.admitted" and ticket is not None:
         state["recent_admitted"] = [
             {"number": ticket["number"], "at": event["at"]},
             *state["recent_admitted"],
         ][:RECENT]
+    if "queues" in state:
+        fold_queues(state["queues"], kind, event, ticket)
     state["seq"] = event["seq"]
     return problems
+
+
+def fold_queues(queues: dict[str, list[Json]], kind: str, event: Json, ticket: Json | None) -> None:
+    """Keep the snapshot's `queues` (tickets not yet called, per service, by id) in step with an event."""
+    if kind == "day.started":
+        for service in queues:
+            queues[service] = []
+        return
+    if kind == "config.changed":
+        for service in event.get("services", []):
+            queues.setdefault(service["id"], [])
+        return
+    if ticket is None or not kind.startswith("ticket."):
+        return
+    for service in queues:
+        queues[service] = [t for t in queues[service] if t["id"] != ticket["id"]]
+    if ticket["status"] in ("waiting", "outside") and ticket["service"] in queues:
+        entry = {
+            "id": ticket["id"],
+            "number": ticket["number"],
+            "status": ticket["status"],
+            "party_size": ticket["party_size"],
+        }
+        queues[ticket["service"]] = sorted([*queues[ticket["service"]], entry], key=lambda t: t["id"])
 
 
 def state_diff(

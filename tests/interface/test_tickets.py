@@ -7,6 +7,7 @@ from collections import defaultdict
 
 import httpx
 
+import queue_server
 from tests.interface.helpers import (
     ROOMY,
     Json,
@@ -115,10 +116,10 @@ async def test_300_concurrent_issues_get_unique_contiguous_numbers(office: Offic
 
 
 def test_healthz_answers_ok(shared_server: ServerProcess) -> None:
-    """GET /healthz answers 200 {"status": "ok"} once the server accepts work."""
+    """GET /healthz answers 200 {"status": "ok", "version": ...} once the server accepts work."""
     resp = httpx.get(shared_server.base_url + "/healthz")
     assert resp.status_code == 200
-    assert resp.json() == {"status": "ok"}
+    assert resp.json() == {"status": "ok", "version": queue_server.__version__}
 
 
 def test_services_list_ids_names_prefixes_and_waiting(shared_office: Office) -> None:

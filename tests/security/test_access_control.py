@@ -25,9 +25,8 @@ import pytest
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from websockets.sync.client import connect
 
-from queue_server.app import create_app
+from queue_server.web.app import create_app
 from queue_server.config import load_config
-from queue_server.pages_loader import page_routes
 from tests.security.helpers import (
     ADMIN,
     ANONYMOUS,
@@ -157,7 +156,7 @@ def test_every_route_of_the_app_is_in_the_table(tmp_path: Path) -> None:
     config_path = tmp_path / "office.toml"
     config_path.write_text(office_toml(), encoding="utf-8")
     config = load_config(config_path)
-    app = create_app(config, tmp_path / "queue.db", extra_routes=page_routes(config))
+    app = create_app(config, tmp_path / "queue.db")
     routes = app_route_keys(list(app.routes))
     unlisted = sorted(routes - table_keys())
     assert not unlisted, f"routes with no row in ACCESS_TABLE (decide who may use them): {unlisted}"

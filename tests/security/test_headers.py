@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from queue_server.app import create_app
+from queue_server.web.app import create_app
 from queue_server.config import load_config
 from tests.security.helpers import (
     ADMIN,

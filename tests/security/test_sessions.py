@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from queue_server.app import ADDRESS_FREE_FAILURES
+from queue_server.engine.accounts import ADDRESS_FREE_FAILURES
 from tests.security.conftest import start_seeded
 from tests.security.helpers import (
     ADMIN,

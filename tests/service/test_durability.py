@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
-from queue_server import commands as cmd
+from queue_server.bus.hub import Hub
 from queue_server.config import OfficeConfig, parse_config
-from queue_server.domain import DomainError, Outcome
-from queue_server.hub import Hub
-from queue_server.service import OfficeService
-from queue_server.storage import Storage
+from queue_server.domain import commands as cmd
+from queue_server.domain.errors import DomainError
+from queue_server.engine.errors import Unavailable
+from queue_server.engine.results import Result, TicketResult
+from queue_server.engine.service import OfficeService
+from queue_server.store import Store
 from tests.support.server import SMALL_OFFICE_TOML
 
 START = datetime.fromisoformat("2026-11-27T08:00:00+08:00")
@@ -27,19 +29,21 @@ class Clock:
         return self.now
 
 
-def ticket_answer(outcome: Outcome) -> tuple[int, Any]:
-    return 201, {"id": outcome.result.id, "number": outcome.result.number}
+def number(result: Result | BaseException) -> Any:
+    """The number of the ticket a command answered with."""
+    assert isinstance(result, TicketResult)
+    return result.ticket["number"]
 
 
 async def started(db: Path, clock: Clock, config: OfficeConfig | None = None) -> OfficeService:
-    service = OfficeService(config or parse_config(SMALL_OFFICE_TOML), Storage(db), Hub(), clock)
+    service = OfficeService(config or parse_config(SMALL_OFFICE_TOML), Store(db), Hub(), clock)
     await service.start()
     return service
 
 
 async def stopped(service: OfficeService) -> None:
     await service.stop()
-    service.storage.close()
+    service.store.close()
 
 
 async def test_restart_restores_tickets_counters_and_seq(tmp_path: Path) -> None:
@@ -47,18 +51,18 @@ async def test_restart_restores_tickets_counters_and_seq(tmp_path: Path) -> None
     clock = Clock()
     service = await started(tmp_path / "q.db", clock)
     for index in range(5):
-        await service.execute(cmd.IssueTicket("a", 1, f"h{index}"), ticket_answer)
-    await service.execute(cmd.CallNext("1", "budi"), ticket_answer)
-    await service.execute(cmd.CloseCounter("2", "prayer"), lambda o: (200, None))
-    await service.execute(cmd.DoorEnter(2), lambda o: (200, None))
+        await service.execute(cmd.IssueTicket("a", 1, f"h{index}"))
+    await service.execute(cmd.CallNext("1", "budi"))
+    await service.execute(cmd.CloseCounter("2", "prayer"))
+    await service.execute(cmd.DoorEnter(2))
     before = service.snapshot()
     await stopped(service)
 
     again = await started(tmp_path / "q.db", clock)
     assert again.snapshot() == before
-    ticket = await again.execute(cmd.IssueTicket("a", 1, "h-new"), ticket_answer)
-    assert ticket[1]["number"] == "A006"
-    assert again.office.seq == before["seq"] + 2  # ticket.issued + occupancy.changed
+    ticket = await again.execute(cmd.IssueTicket("a", 1, "h-new"))
+    assert number(ticket) == "A006"
+    assert again.office.state.seq == before["seq"] + 2  # ticket.issued + occupancy.changed
     await stopped(again)
 
 
@@ -66,19 +70,19 @@ async def test_day_rolls_over_when_the_server_starts_on_a_new_day(tmp_path: Path
     """Started after midnight, yesterday's queue is closed and numbering restarts."""
     clock = Clock()
     service = await started(tmp_path / "q.db", clock)
-    await service.execute(cmd.IssueTicket("a", 1, "h1"), ticket_answer)
+    await service.execute(cmd.IssueTicket("a", 1, "h1"))
     await stopped(service)
     clock.now = START + timedelta(days=1)
     again = await started(tmp_path / "q.db", clock)
-    assert again.office.day == "2026-11-28"
-    assert again.office.occupancy.inside == 0
-    assert [e.type for e in again.hub.history][-3:] == [
+    assert again.office.state.day == "2026-11-28"
+    assert again.office.state.occupancy.inside == 0
+    assert [e.type for e in again.channel.history][-3:] == [
         "ticket.cancelled",
         "occupancy.changed",
         "day.started",
     ]
-    ticket = await again.execute(cmd.IssueTicket("a", 1, "h2"), ticket_answer)
-    assert ticket[1]["number"] == "A001"
+    ticket = await again.execute(cmd.IssueTicket("a", 1, "h2"))
+    assert number(ticket) == "A001"
     await stopped(again)
 
 
@@ -86,12 +90,12 @@ async def test_idempotency_key_survives_a_restart(tmp_path: Path) -> None:
     """A retried command with the same key after a restart gets the first answer and issues nothing."""
     clock = Clock()
     service = await started(tmp_path / "q.db", clock)
-    first = await service.execute(cmd.IssueTicket("a", 1, "h1"), ticket_answer, ("tickets", "k1"))
+    first = await service.execute(cmd.IssueTicket("a", 1, "h1"), ("tickets", "k1"))
     await stopped(service)
     again = await started(tmp_path / "q.db", clock)
-    repeat = await again.execute(cmd.IssueTicket("a", 1, "h2"), ticket_answer, ("tickets", "k1"))
+    repeat = await again.execute(cmd.IssueTicket("a", 1, "h2"), ("tickets", "k1"))
     assert repeat == first
-    assert len(again.office.tickets) == 1
+    assert len(again.office.state.tickets) == 1
     await stopped(again)
 
 
@@ -102,16 +106,16 @@ async def test_refusals_are_not_saved_and_do_not_block_the_batch(tmp_path: Path)
     clock = Clock()
     service = await started(tmp_path / "q.db", clock)
     results = await asyncio.gather(
-        service.execute(cmd.IssueTicket("a", 1, "h1"), ticket_answer),
-        service.execute(cmd.IssueTicket("nope", 1, "h2"), ticket_answer),
-        service.execute(cmd.IssueTicket("b", 1, "h3"), ticket_answer),
+        service.execute(cmd.IssueTicket("a", 1, "h1")),
+        service.execute(cmd.IssueTicket("nope", 1, "h2")),
+        service.execute(cmd.IssueTicket("b", 1, "h3")),
         return_exceptions=True,
     )
     assert isinstance(results[1], DomainError)
-    assert [r[1]["number"] for r in (results[0], results[2])] == ["A001", "B001"]
+    assert [number(r) for r in (results[0], results[2])] == ["A001", "B001"]
     await stopped(service)
     again = await started(tmp_path / "q.db", clock)
-    assert sorted(t.number for t in again.office.tickets.values()) == ["A001", "B001"]
+    assert sorted(t.number for t in again.office.state.tickets.values()) == ["A001", "B001"]
     await stopped(again)
 
 
@@ -122,18 +126,16 @@ async def test_changed_config_is_announced(tmp_path: Path) -> None:
     await stopped(service)
     changed = parse_config(SMALL_OFFICE_TOML.replace('name = "Layanan A"', 'name = "Layanan Baru"'))
     again = await started(tmp_path / "q.db", clock, changed)
-    assert again.hub.history[-1].type == "config.changed"
+    assert again.channel.history[-1].type == "config.changed"
     await stopped(again)
 
 
 async def test_commands_after_stop_are_refused(tmp_path: Path) -> None:
     """Once stopping, the service answers shutting_down instead of accepting work."""
-    from queue_server.service import Unavailable
-
     service = await started(tmp_path / "q.db", Clock())
     await stopped(service)
     with pytest.raises(Unavailable):
-        await service.execute(cmd.IssueTicket("a", 1, "h"), ticket_answer)
+        await service.execute(cmd.IssueTicket("a", 1, "h"))
 
 
 async def test_recent_calls_and_admissions_survive_a_restart_exactly(tmp_path: Path) -> None:
@@ -142,13 +144,20 @@ async def test_recent_calls_and_admissions_survive_a_restart_exactly(tmp_path: P
     config = parse_config(SMALL_OFFICE_TOML.replace("capacity = 10", "capacity = 3"))
     service = await started(tmp_path / "q.db", clock, config)
     for index in range(4):
-        await service.execute(cmd.IssueTicket("a" if index % 2 else "b", 1, f"h{index}"), ticket_answer)
+        await service.execute(cmd.IssueTicket("a" if index % 2 else "b", 1, f"h{index}"))
     for counter in ("4", "1", "2"):
-        await service.execute(cmd.CallNext(counter, "budi"), ticket_answer)
-    await service.execute(cmd.Recall("4"), ticket_answer)
-    await service.execute(cmd.Finish("1"), ticket_answer)  # frees a place: the outside ticket comes in
+        await service.execute(cmd.CallNext(counter, "budi"))
+    await service.execute(cmd.Recall("4"))
+    await service.execute(cmd.Finish("1"))  # frees a place: the outside ticket comes in
     before = service.snapshot()
-    assert len(before["recent_calls"]) == 4 and len(before["recent_admitted"]) == 1
+    # One entry per number: the recall of counter 4's ticket moved it to the front.
+    assert len(before["recent_calls"]) == 3 and len(before["recent_admitted"]) == 1
+    assert before["recent_calls"][0]["counter"] == "4"
+    # A call taken back (undo) is forgotten, after a restart too.
+    await service.execute(cmd.CallNext("2", "budi"))
+    await service.execute(cmd.Undo("2"))
+    before = service.snapshot()
+    assert len(before["recent_calls"]) == 3
     await stopped(service)
     again = await started(tmp_path / "q.db", clock, config)
     assert again.snapshot() == before

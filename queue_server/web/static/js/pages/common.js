@@ -226,6 +226,11 @@
     return minutes === null || minutes === undefined ? '–' : msg('ticket.wait_value', { minutes: minutes });
   }
 
+  /** "Anda berikutnya" / "sekitar 10-15 menit" (live/ticket.js has the rule). */
+  function waitText(ticket) {
+    return global.AntreTicketView.waitText(ticket, msg);
+  }
+
   /* ---------- the ticket card (kiosk, door) ---------- */
 
   /** Fill every [data-field] under root from a ticket view (token only for the QR link). */
@@ -246,7 +251,7 @@
       setText(el, ticket.position ? String(ticket.position) : '–');
     });
     each('wait', function (el) {
-      setText(el, minutesText(ticket.estimated_wait_minutes));
+      setText(el, waitText(ticket));
     });
     each('party', function (el) {
       setText(el, msg('common.people', { n: ticket.party_size || 1 }));
@@ -345,6 +350,7 @@
     updateConfig: updateConfig,
     timeOf: timeOf,
     minutesText: minutesText,
+    waitText: waitText,
     fillTicket: fillTicket,
     startClock: startClock,
     startLive: startLive,

@@ -2,6 +2,14 @@
  * Counter: the officer's screen. One big "call next" (also Space and F1),
  * recall, serve, finish, no-show, transfer, call a number, pause and open.
  *
+ * Forgiving a wrong press: while a visitor is at the counter, the first
+ * Space/F1/click on "call next" only asks "Selesai dengan A007 dan panggil
+ * berikutnya?"; a second press within CONFIRM_MS goes on. The last step
+ * (call, finish, no-show, serve) can be taken back for UNDO_MS ("Batalkan",
+ * POST .../undo). The waiting panel lists the next numbers per service; a
+ * tap asks first, then calls that number. Refusals say what happened and
+ * what to do, from the error's details and this page's catalog.
+ *
  * Every press that changes the queue is sent once with its own
  * Idempotency-Key; a retry after a network failure reuses that key, and the
  * buttons stay disabled while a request is in flight, so a double click or a
@@ -15,6 +23,13 @@
   var counterId = String(page.counter);
   var base = '/api/v1/counters/' + encodeURIComponent(counterId);
   var CONFIRM_MS = 4000;
+  // A bounced key or a double click repeats within a few hundred ms: that is
+  // still one press, not a confirmation.
+  var CONFIRM_MIN_GAP_MS = 400;
+  // The server keeps a step undoable for 15 s from its own clock; stop offering
+  // it a little earlier so the button never promises what the server refuses.
+  var UNDO_MS = 14000;
+  var NEXT_SHOWN = 6;
   // A double click or a bounced key arrives within a few hundred ms, often
   // after the first call already finished on a fast LAN: presses this close
   // together are one press.
@@ -30,7 +45,11 @@
     busy: false,
     coolingDown: false,
     presses: 0, // call-next presses that reached the request stage (tests)
-    lastAnswer: null
+    lastAnswer: null,
+    confirm: null, // {what: 'next'|'number', number, at}: a first press waiting for its second
+    pick: null, // number tapped in the waiting panel, waiting for "yes"
+    undo: null, // {kind, number, until}: the step "Batalkan" takes back
+    queues: []
   };
   window.antreCounter = me;
 
@@ -59,10 +78,11 @@
       me.reason = c.reason || null;
       me.services = c.services || me.services;
     }
+    // Visitors still outside cannot come to the counter: they are counted apart.
+    me.queues = window.AntreBoard.nextNumbers(state, me.services, NEXT_SHOWN);
     var waiting = 0;
-    var counts = state.waiting || {};
-    (me.services || []).forEach(function (s) {
-      waiting += counts[s] || 0;
+    me.queues.forEach(function (q) {
+      waiting += q.waiting;
     });
     var before = me.waiting;
     me.waiting = waiting;
@@ -103,19 +123,66 @@
     A.show(A.byId('pause-menu'), me.open);
     A.show(A.byId('open-counter'), !me.open);
 
-    var counts = (state && state.waiting) || {};
-    var items = document.querySelectorAll('#waiting-list [data-service]');
-    for (var i = 0; i < items.length; i++) {
-      A.setText(items[i].querySelector('[data-count]'), String(counts[items[i].getAttribute('data-service')] || 0));
-    }
+    renderQueues();
     document.title = isIdle() && me.waiting > 0 ? '(' + me.waiting + ') ' + baseTitle : baseTitle;
     renderButtons();
+  }
+
+  function renderQueues() {
+    var byService = {};
+    me.queues.forEach(function (q) {
+      byService[q.service] = q;
+    });
+    var items = document.querySelectorAll('#waiting-list [data-service]');
+    for (var i = 0; i < items.length; i++) {
+      var q = byService[items[i].getAttribute('data-service')] || { waiting: 0, outside: 0, next: [] };
+      A.setText(items[i].querySelector('[data-count]'), String(q.waiting));
+      var outside = items[i].querySelector('[data-outside]');
+      A.setText(outside, q.outside ? A.msg('counter.outside_count', { n: q.outside }) : '');
+      A.show(outside, q.outside > 0);
+      var box = items[i].querySelector('[data-next]');
+      var key = q.next.map(function (t) {
+        return t.number + '/' + t.party_size;
+      }).join(',');
+      if (box.getAttribute('data-key') === key) continue;
+      box.setAttribute('data-key', key);
+      A.clear(box);
+      q.next.forEach(function (t) {
+        var b = A.make('button', 'btn next-number', t.number);
+        b.type = 'button';
+        b.setAttribute('data-number', t.number);
+        if (t.party_size > 1) b.appendChild(A.make('small', null, A.msg('counter.party_size', { n: t.party_size })));
+        box.appendChild(b);
+      });
+      if (!q.next.length) box.appendChild(A.make('span', 'muted', A.msg('counter.queue_empty')));
+    }
+    renderPick();
+  }
+
+  function renderPick() {
+    var box = A.byId('pick-confirm');
+    var pick = me.pick;
+    A.show(box, !!pick);
+    if (!pick) return;
+    A.setText(A.byId('pick-text'), me.current
+      ? A.msg('counter.confirm_number_finish', { current: me.current.number, number: pick })
+      : A.msg('counter.confirm_number', { number: pick }));
+    var buttons = document.querySelectorAll('[data-number]');
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].classList.toggle('is-picked', buttons[i].getAttribute('data-number') === pick);
+    }
   }
 
   function renderButtons() {
     var t = me.current;
     var st = t ? t.status : null;
     var busy = me.busy;
+    var call = A.byId('call-next');
+    var asking = !!(me.confirm && me.confirm.what === 'next');
+    call.setAttribute('data-confirm', asking ? 'yes' : 'no');
+    A.setText(A.byId('call-next-label'), asking && t
+      ? A.msg('counter.confirm_next', { number: t.number }) : A.msg('counter.call_next'));
+    A.byId('pick-yes').disabled = busy || !me.open;
     A.byId('call-next').disabled = busy || me.coolingDown || !me.open;
     A.byId('recall').disabled = busy || st !== 'called';
     A.byId('serve').disabled = busy || st !== 'called';
@@ -156,53 +223,13 @@
   }
   setInterval(tickTimer, 1000);
 
-  /* ---------- sound for a new arrival ---------- */
+  /* ---------- sound for a new arrival (chime.js, shared with the phone and the lobby) ---------- */
 
-  var audio = null;
-
-  function audioContext() {
-    if (audio) return audio;
-    var Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!Ctx) return null;
-    try {
-      audio = new Ctx();
-    } catch (err) {
-      audio = null;
-    }
-    return audio;
-  }
-
-  // Browsers start audio suspended until the page is used; the officer's
-  // first click or key unlocks it.
-  ['pointerdown', 'keydown'].forEach(function (name) {
-    document.addEventListener(name, function () {
-      var ctx = audioContext();
-      if (ctx && ctx.state === 'suspended' && ctx.resume) ctx.resume();
-    }, true);
-  });
+  window.AntreChime.unlockOnGesture();
 
   function chime() {
     me.chimes = (me.chimes || 0) + 1;
-    var ctx = audioContext();
-    if (!ctx || ctx.state !== 'running') return;
-    try {
-      var t = ctx.currentTime + 0.02;
-      [[880, 0.18], [660, 0.3]].forEach(function (note) {
-        var osc = ctx.createOscillator();
-        var gain = ctx.createGain();
-        osc.frequency.value = note[0];
-        gain.gain.setValueAtTime(0.0001, t);
-        gain.gain.exponentialRampToValueAtTime(0.12, t + 0.02); // soft: an office, not a lobby
-        gain.gain.exponentialRampToValueAtTime(0.0001, t + note[1]);
-        osc.connect(gain);
-        gain.connect(ctx.destination);
-        osc.start(t);
-        osc.stop(t + note[1]);
-        t += note[1];
-      });
-    } catch (err) {
-      /* no sound is not an error worth showing */
-    }
+    window.AntreChime.play('arrival');
   }
 
   /* ---------- commands ---------- */
@@ -213,8 +240,35 @@
     A.show(el, !!text);
   }
 
-  /** Send one command; while it runs every button is disabled. */
-  function run(path, body, opts, onDone) {
+  // "09:14" in English, "09.14" in Indonesian, from the server's office-local time.
+  function clock(iso) {
+    var hm = A.timeOf(iso);
+    return page.lang === 'en' ? hm : hm.replace(':', '.');
+  }
+
+  /** What went wrong, in words the officer can act on (error details + this page's catalog). */
+  function describeError(res, number) {
+    var err = res && res.body && res.body.error;
+    var d = (err && err.details) || {};
+    if (!err) return A.errorText(res);
+    var params = {
+      number: d.number || number || '',
+      counter: d.counter_name || (d.counter ? A.counterName(d.counter) : ''),
+      service: d.service_name || (d.service ? A.serviceName(d.service) : ''),
+      time: clock(d.at)
+    };
+    if (err.code === 'unknown_ticket_number') return A.msg('counter.err_unknown_number', params);
+    if (err.code === 'service_not_served') return A.msg('counter.err_service_not_served', params);
+    if (err.code === 'invalid_transition' && d.status) {
+      var here = d.counter && String(d.counter) === counterId && (d.status === 'called' || d.status === 'serving');
+      var key = here ? 'counter.err_here' : 'counter.err_status_' + d.status;
+      if (A.has(key)) return A.msg(key, params);
+    }
+    return A.errorText(res);
+  }
+
+  /** Send one command; while it runs every button is disabled. onFail(res) may take over the message. */
+  function run(path, body, opts, onDone, onFail) {
     if (me.busy) return;
     me.busy = true;
     renderButtons();
@@ -227,13 +281,17 @@
           window.location.assign('/login?next=' + encodeURIComponent(window.location.pathname));
           return;
         }
-        if (res.status >= 400) showMessage(A.errorText(res));
-        else if (onDone) onDone(res);
+        if (res.status >= 400) {
+          showMessage(onFail ? onFail(res) : A.errorText(res));
+        } else if (onDone) {
+          onDone(res);
+        }
         render(live.state);
       },
       function () {
         me.busy = false;
         showMessage(A.msg('error.network'));
+        if (onFail) onFail(null);
         render(live.state);
       }
     );
@@ -248,8 +306,89 @@
     me.current = here ? ticket : null;
   }
 
+  /* ----- "are you sure?" for the press that closes a visit ----- */
+
+  var confirmTimer = null;
+
+  function askFirst(what, number) {
+    var now = Date.now();
+    var c = me.confirm;
+    if (c && c.what === what && c.number === number) {
+      // A second press: on only if it is not the same press bouncing.
+      if (now - c.at < CONFIRM_MIN_GAP_MS) return false;
+      clearConfirm();
+      return true;
+    }
+    me.confirm = { what: what, number: number, at: now };
+    clearTimeout(confirmTimer);
+    confirmTimer = setTimeout(clearConfirm, CONFIRM_MS);
+    renderButtons();
+    return false;
+  }
+
+  function clearConfirm() {
+    clearTimeout(confirmTimer);
+    if (!me.confirm) return;
+    me.confirm = null;
+    renderButtons();
+  }
+
+  /* ----- undo ("Batalkan") ----- */
+
+  var undoTimer = null;
+
+  function offerUndo(kind, number) {
+    me.undo = { kind: kind, number: number, until: Date.now() + UNDO_MS };
+    clearInterval(undoTimer);
+    undoTimer = setInterval(renderUndo, 250);
+    renderUndo();
+  }
+
+  function dropUndo() {
+    me.undo = null;
+    clearInterval(undoTimer);
+    renderUndo();
+  }
+
+  function renderUndo() {
+    var u = me.undo;
+    var left = u ? Math.ceil((u.until - Date.now()) / 1000) : 0;
+    if (u && left <= 0) {
+      me.undo = null;
+      clearInterval(undoTimer);
+      u = null;
+    }
+    A.show(A.byId('undo-bar'), !!u);
+    if (!u) return;
+    A.setText(A.byId('undo-text'), A.msg('counter.undo_' + u.kind, { number: u.number }));
+    A.setText(A.byId('undo-seconds'), A.msg('counter.undo_seconds', { seconds: left }));
+    A.byId('undo').disabled = me.busy;
+  }
+
+  function undo() {
+    if (!me.undo || me.busy) return;
+    clearConfirm();
+    run('/undo', null, { key: A.newKey(), retries: 3 }, function (res) {
+      dropUndo();
+      var body = res.body || {};
+      applyTicket(body.current || null);
+      var back = (body.tickets || []).map(function (t) {
+        return t.number;
+      }).join(', ');
+      A.toast(A.msg('counter.undone', { numbers: back }));
+    }, function (res) {
+      dropUndo();
+      return res ? describeError(res) : A.msg('error.network');
+    });
+  }
+
+  /* ----- the steps ----- */
+
   function callNext() {
     if (me.busy || me.coolingDown || !me.open) return;
+    var previous = me.current;
+    // Someone is at the counter: this press would close their visit. Ask first.
+    if (previous && !askFirst('next', null)) return;
     me.presses++;
     me.coolingDown = true;
     setTimeout(function () {
@@ -261,8 +400,10 @@
       if (res.status === 204) {
         applyTicket(null);
         showMessage(A.msg('counter.queue_empty'));
+        if (previous) offerUndo('finish', previous.number);
       } else {
         applyTicket(res.body);
+        offerUndo('call', res.body.number);
       }
     });
   }
@@ -275,22 +416,27 @@
     return body;
   }
 
+  var UNDO_KIND = { finish: 'finish', 'no-show': 'no_show', serve: 'serve' };
+
   function step(action) {
+    clearConfirm();
+    var number = me.current ? me.current.number : '';
     run('/' + action, currentTicketBody(), { key: A.newKey(), retries: 3 }, function (res) {
       applyTicket(res.body);
+      if (UNDO_KIND[action]) offerUndo(UNDO_KIND[action], number);
     });
   }
 
-  var confirmTimer = null;
+  var noShowTimer = null;
 
   function noShow() {
     var button = A.byId('no-show');
     if (button.getAttribute('data-confirm') !== 'yes') {
-      // Second press within a few seconds confirms: a no-show cannot be undone.
+      // Second press within a few seconds confirms.
       button.setAttribute('data-confirm', 'yes');
       A.setText(button, A.msg('counter.no_show_confirm', { number: me.current ? me.current.number : '' }));
-      clearTimeout(confirmTimer);
-      confirmTimer = setTimeout(resetNoShow, CONFIRM_MS);
+      clearTimeout(noShowTimer);
+      noShowTimer = setTimeout(resetNoShow, CONFIRM_MS);
       return;
     }
     resetNoShow();
@@ -301,6 +447,19 @@
     var button = A.byId('no-show');
     button.removeAttribute('data-confirm');
     A.setText(button, A.msg('counter.no_show'));
+  }
+
+  function callNumber(number, onFail) {
+    clearConfirm();
+    run('/call', { number: number }, { key: A.newKey(), retries: 3 }, function (res) {
+      applyTicket(res.body);
+      offerUndo('call', res.body.number);
+      me.pick = null;
+      A.byId('call-number').value = '';
+    }, function (res) {
+      if (onFail) onFail();
+      return res ? describeError(res, number) : A.msg('error.network');
+    });
   }
 
   A.byId('call-next').addEventListener('click', callNext);
@@ -314,13 +473,16 @@
     step('finish');
   });
   A.byId('no-show').addEventListener('click', noShow);
+  A.byId('undo').addEventListener('click', undo);
 
   A.byId('transfer-form').addEventListener('submit', function (e) {
     e.preventDefault();
+    clearConfirm();
     var service = A.byId('transfer-service').value;
     var number = me.current ? me.current.number : '';
     run('/transfer', currentTicketBody({ service: service }), { key: A.newKey(), retries: 3 }, function (res) {
       applyTicket(res.body);
+      dropUndo(); // the undone call would now land on a transferred ticket: the server refuses it anyway
       A.toast(A.msg('counter.transfer_done', { number: number, service: A.serviceName(service) }));
     });
   });
@@ -330,36 +492,53 @@
     var input = A.byId('call-number');
     var number = input.value.replace(/\s+/g, '').toUpperCase();
     if (!number) return;
-    run('/call', { number: number }, { key: A.newKey(), retries: 3 }, function (res) {
-      applyTicket(res.body);
-      input.value = '';
+    callNumber(number, function () {
+      // Keep what was typed, selected: retype over it or fix one character.
+      input.focus();
+      input.select();
     });
+  });
+
+  // A tap on a waiting number asks first; "yes" calls it.
+  A.byId('waiting-list').addEventListener('click', function (e) {
+    var target = e.target && e.target.closest ? e.target.closest('[data-number]') : null;
+    if (!target) return;
+    me.pick = target.getAttribute('data-number');
+    renderPick();
+  });
+  A.byId('pick-yes').addEventListener('click', function () {
+    if (me.pick) callNumber(me.pick);
+  });
+  A.byId('pick-no').addEventListener('click', function () {
+    me.pick = null;
+    renderPick();
   });
 
   var pauses = document.querySelectorAll('[data-pause]');
   for (var i = 0; i < pauses.length; i++) {
     pauses[i].addEventListener('click', function (e) {
       var reason = e.currentTarget.getAttribute('data-pause');
+      clearConfirm();
       run('/close', { reason: reason }, {}, function (res) {
-        applyCounter(res.body);
+        applyCounter(res.body, reason);
       });
     });
   }
   A.byId('open-counter').addEventListener('click', function () {
     run('/open', null, {}, function (res) {
-      applyCounter(res.body);
+      applyCounter(res.body, null);
     });
   });
 
-  function applyCounter(answer) {
+  function applyCounter(answer, reason) {
     var c = myCounter(live.state);
     if (c && answer) {
       c.open = answer.open;
-      c.reason = answer.reason || null;
+      c.reason = answer.open ? null : reason;
     }
     if (answer) {
       me.open = answer.open;
-      me.reason = answer.reason || null;
+      me.reason = answer.open ? null : reason;
     }
   }
 

@@ -8,9 +8,18 @@
   var A = window.Antre;
   var page = A.page;
   var SHOWN = 6;
-  var maxParty = Math.max(1, Math.min((page.office && page.office.capacity) || 1, 10));
-  var door = { party: 1, busy: false, key: null, token: null };
+  var door = { party: 1, busy: false, key: null, token: null, full: false };
   window.antreDoor = door;
+  var party = window.AntreParty.create({
+    minus: A.byId('party-minus'),
+    plus: A.byId('party-plus'),
+    value: A.byId('party-value'),
+    max: (page.office && page.office.capacity) || 1,
+    onChange: function (n) {
+      door.party = n;
+      door.key = null;
+    }
+  });
 
   var live = A.startLive({
     onSnapshot: render,
@@ -36,6 +45,15 @@
     var meter = A.byId('door-meter');
     meter.setAttribute('data-fill', String(capacity ? Math.min(10, Math.round((inside / capacity) * 10)) : 0));
     meter.classList.toggle('is-full', full);
+    // Full: "+ Masuk" is visibly off, and the reason stands right next to it.
+    door.full = full;
+    var plus = A.byId('door-plus');
+    plus.disabled = full;
+    plus.setAttribute('aria-disabled', full ? 'true' : 'false');
+    var reason = A.byId('plus-reason');
+    A.setText(reason, full ? A.msg('door.plus_full', { inside: inside, capacity: capacity }) : '');
+    A.show(reason, full);
+    A.show(A.byId('plus-hint'), !full);
     A.setText(A.byId('door-outside'), occ.outside > 0
       ? A.msg('door.outside_tickets', { n: occ.outside, people: occ.outside_people || occ.outside }) : '');
 
@@ -93,24 +111,6 @@
     count('exit');
   });
 
-  function renderParty() {
-    A.setText(A.byId('party-value'), String(door.party));
-    A.byId('party-minus').disabled = door.party <= 1;
-    A.byId('party-plus').disabled = door.party >= maxParty;
-  }
-
-  function changeParty(delta) {
-    door.party = Math.max(1, Math.min(maxParty, door.party + delta));
-    door.key = null;
-    renderParty();
-  }
-
-  A.byId('party-minus').addEventListener('click', function () {
-    changeParty(-1);
-  });
-  A.byId('party-plus').addEventListener('click', function () {
-    changeParty(1);
-  });
 
   function issue(serviceId) {
     if (door.busy) return;
@@ -155,7 +155,7 @@
   A.byId('ticket-done').addEventListener('click', function () {
     door.token = null;
     door.party = 1;
-    renderParty();
+    party.reset();
     A.show(A.byId('door-ticket'), false);
     A.show(A.byId('door-issue'), true);
   });
@@ -169,6 +169,4 @@
       showMessage(A.msg('kiosk.print_failed'));
     });
   });
-
-  renderParty();
 })();

@@ -1,6 +1,12 @@
 /*
  * Kiosk: choose a service, see its requirements, set the party size, take a
  * ticket, see it (with QR code), print it, and go back to the start by itself.
+ *
+ * With a printer configured the ticket prints as soon as it is issued: a
+ * visitor who taps "Selesai" still leaves with paper. On a phone (a narrow
+ * screen that is not a paired kiosk) the ticket is never thrown away: no
+ * countdown back to the start, and the main button opens the ticket's own
+ * phone page (a phone cannot scan the QR code it shows).
  */
 (function () {
   'use strict';
@@ -9,7 +15,7 @@
   var page = A.page;
   var RETURN_FROM_TICKET_S = 30; // long enough to photograph or scan the QR code
   var RETURN_FROM_DETAIL_MS = 60000; // someone walked away while reading requirements
-  var maxParty = Math.max(1, Math.min((page.office && page.office.capacity) || 1, 10));
+  var onPhone = !page.paired && !!(window.matchMedia && window.matchMedia('(max-width: 700px)').matches);
 
   var kiosk = {
     step: 'services',
@@ -18,8 +24,22 @@
     ticket: null,
     token: null,
     key: null, // Idempotency-Key of the pending issue, kept until it succeeds
-    busy: false
+    busy: false,
+    onPhone: onPhone,
+    autoPrints: 0
   };
+  var party = window.AntreParty.create({
+    minus: A.byId('party-minus'),
+    plus: A.byId('party-plus'),
+    value: A.byId('party-value'),
+    max: (page.office && page.office.capacity) || 1,
+    onChange: function (n) {
+      kiosk.party = n;
+      // A different request is a different ticket: a new key for it.
+      kiosk.key = null;
+    }
+  });
+  document.documentElement.setAttribute('data-phone', onPhone ? 'true' : 'false');
   window.antreKiosk = kiosk; // for tests and debugging
 
   var idleTimer = null;
@@ -62,7 +82,7 @@
     A.setText(A.byId('returning'), '');
     if (kiosk.step === 'detail') {
       idleTimer = setTimeout(reset, RETURN_FROM_DETAIL_MS);
-    } else if (kiosk.step === 'ticket') {
+    } else if (kiosk.step === 'ticket' && !kiosk.onPhone) {
       var left = RETURN_FROM_TICKET_S;
       var tick = function () {
         A.setText(A.byId('returning'), A.msg('kiosk.returning', { seconds: left }));
@@ -76,6 +96,7 @@
   function reset() {
     kiosk.service = null;
     kiosk.party = 1;
+    party.reset();
     kiosk.ticket = null;
     kiosk.token = null;
     kiosk.key = null;
@@ -100,24 +121,8 @@
     A.setText(A.byId('detail-standard'), s.standard_minutes ? A.msg('kiosk.standard_time', { minutes: s.standard_minutes }) : '');
     A.setText(A.byId('detail-fee'), s.fee ? A.msg('kiosk.fee', { fee: s.fee }) : '');
     A.show(A.byId('issue-error'), false);
-    renderParty();
+    party.reset();
     showStep('detail');
-  }
-
-  function renderParty() {
-    A.setText(A.byId('party-value'), String(kiosk.party));
-    A.byId('party-minus').disabled = kiosk.party <= 1;
-    A.byId('party-plus').disabled = kiosk.party >= maxParty;
-  }
-
-  function changeParty(delta) {
-    var next = Math.max(1, Math.min(maxParty, kiosk.party + delta));
-    if (next !== kiosk.party) {
-      kiosk.party = next;
-      // A different request is a different ticket: a new key for it.
-      kiosk.key = null;
-    }
-    renderParty();
   }
 
   function takeTicket() {
@@ -164,10 +169,17 @@
     A.fillTicket(document.querySelector('[data-print-ticket]'), ticket, ticket.token);
     A.show(A.byId('print-error'), false);
     A.byId('print-ticket').disabled = false;
+    var follow = A.byId('follow-link');
+    follow.setAttribute('href', '/t/' + encodeURIComponent(ticket.token));
     showStep('ticket');
+    if (page.printer) {
+      // Paper at once: a visitor who taps "Selesai" must not leave without it.
+      kiosk.autoPrints++;
+      printTicket(true);
+    }
   }
 
-  function printTicket() {
+  function printTicket(automatic) {
     if (!kiosk.token) return;
     var button = A.byId('print-ticket');
     button.disabled = true;
@@ -182,7 +194,8 @@
       function (res) {
         done();
         if (res.status === 200 && res.body && res.body.fallback === 'browser') {
-          window.print(); // no thermal printer configured: the browser's print dialog
+          // No thermal printer: the browser's print dialog, only when asked for.
+          if (automatic !== true) window.print();
         } else if (res.status !== 200) {
           A.setText(A.byId('print-error'), A.msg('kiosk.print_failed'));
           A.show(A.byId('print-error'), true);
@@ -202,16 +215,16 @@
       openDetail(e.currentTarget.getAttribute('data-service'));
     });
   }
-  A.byId('party-minus').addEventListener('click', function () {
-    changeParty(-1);
-  });
-  A.byId('party-plus').addEventListener('click', function () {
-    changeParty(1);
-  });
   A.byId('detail-back').addEventListener('click', reset);
   A.byId('take-ticket').addEventListener('click', takeTicket);
-  A.byId('print-ticket').addEventListener('click', printTicket);
-  A.byId('ticket-done').addEventListener('click', reset);
+  A.byId('print-ticket').addEventListener('click', function () {
+    printTicket(false);
+  });
+  A.byId('ticket-done').addEventListener('click', function () {
+    // On a phone "done" opens the ticket's page: the number stays with its owner.
+    if (kiosk.onPhone && kiosk.token) window.location.assign(A.byId('follow-link').getAttribute('href'));
+    else reset();
+  });
   // Any touch restarts the way back to the start screen.
   document.addEventListener('pointerdown', function () {
     if (kiosk.step !== 'services') armIdle();

@@ -43,7 +43,7 @@
   function hintText(t) {
     if (t.status === 'called') return A.msg('phone.called');
     if (t.status === 'outside' || t.status === 'waiting') {
-      return t.position > 1 ? A.msg('phone.ahead', { n: t.position - 1 }) : A.msg('phone.keep_open');
+      return t.position > 1 ? A.msg('phone.ahead', { n: t.position - 1 }) : A.msg('phone.next_keep_open');
     }
     return '';
   }
@@ -57,7 +57,7 @@
     var pending = t.status === 'outside' || t.status === 'waiting';
     A.show(field('facts'), pending);
     A.setText(field('position'), t.position ? String(t.position) : '–');
-    A.setText(field('wait'), A.minutesText(t.estimated_wait_minutes));
+    A.setText(field('wait'), A.waitText(t));
     A.show(A.byId('cancel-area'), pending);
     A.show(A.byId('enable-alerts'), pending && !alertsOn);
     document.title = t.number + ' · ' + stateText(t) + ' · ' + baseTitle;
@@ -76,19 +76,11 @@
   /* ---------- vibration and sound ---------- */
 
   var alertsOn = false;
-  var audio = null;
 
   // Both need a user gesture first: the "enable alerts" button, or any tap.
   function unlock() {
-    var Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!audio && Ctx) {
-      try {
-        audio = new Ctx();
-      } catch (err) {
-        audio = null;
-      }
-    }
-    if (audio && audio.state === 'suspended' && audio.resume) audio.resume();
+    var ctx = window.AntreChime.context();
+    if (ctx && ctx.state === 'suspended' && ctx.resume) ctx.resume();
   }
 
   function alert(kind) {
@@ -98,26 +90,7 @@
     } catch (err) {
       /* vibration refused: the screen still says it */
     }
-    if (!audio || audio.state !== 'running') return;
-    try {
-      var t = audio.currentTime + 0.02;
-      var notes = kind === 'called' ? [[784, 0.25], [1047, 0.25], [784, 0.25], [1047, 0.4]] : [[659, 0.3], [880, 0.4]];
-      notes.forEach(function (note) {
-        var osc = audio.createOscillator();
-        var gain = audio.createGain();
-        osc.frequency.value = note[0];
-        gain.gain.setValueAtTime(0.0001, t);
-        gain.gain.exponentialRampToValueAtTime(0.5, t + 0.02);
-        gain.gain.exponentialRampToValueAtTime(0.0001, t + note[1]);
-        osc.connect(gain);
-        gain.connect(audio.destination);
-        osc.start(t);
-        osc.stop(t + note[1]);
-        t += note[1];
-      });
-    } catch (err) {
-      /* no sound */
-    }
+    window.AntreChime.play(kind);
   }
 
   A.byId('enable-alerts').addEventListener('click', function () {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from queue_server.bodies import MAX_BODY
-from queue_server.errors import BodyTooLarge
-from queue_server.headers import SECURITY_HEADERS
+from queue_server.web.bodies import MAX_BODY
+from queue_server.web.errors import BodyTooLarge
+from queue_server.web.headers import SECURITY_HEADERS
 
 
 class GuardMiddleware:

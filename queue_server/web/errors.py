@@ -9,28 +9,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from queue_server.domain import DomainError
-from queue_server.headers import SECURITY_HEADERS
-from queue_server.service import Unavailable
+from queue_server.domain.errors import Conflict, DomainError, Invalid, NotFound
+from queue_server.engine.errors import Unavailable
+from queue_server.web.headers import SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
 
-DOMAIN_STATUS = {
-    "unknown_service": 404,
-    "unknown_ticket": 404,
-    "unknown_counter": 404,
-    "unknown_ticket_number": 404,
-    "invalid_party_size": 422,
-    "invalid_capacity": 422,
-    "invalid_count": 422,
-    "ticket_not_cancellable": 409,
-    "counter_closed": 409,
-    "no_current_ticket": 409,
-    "ticket_not_current": 409,
-    "invalid_transition": 409,
-    "occupancy_below_zero": 409,
-    "capacity_full": 409,
-}
+DOMAIN_STATUS: dict[type[DomainError], int] = {NotFound: 404, Invalid: 422, Conflict: 409}
+"""Each kind of refusal has one status; the code inside says which refusal it is."""
+
+
+def domain_status(error: DomainError) -> int:
+    return next((status for kind, status in DOMAIN_STATUS.items() if isinstance(error, kind)), 409)
+
 
 HTTP_CODES = {
     400: "bad_request",
@@ -58,22 +49,28 @@ class BodyTooLarge(Exception):
     """Raised while reading a request body that passes the size limit."""
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    details: dict[str, Any] | None = None,
+) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details  # facts for the screen's own wording (docs/protocol.md)
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
-async def on_api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
+async def on_api_error(request: Request, exc: ApiError) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.headers)
 
 
-async def on_domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
-    return error_response(DOMAIN_STATUS.get(exc.code, 409), exc.code, exc.message)
+async def on_domain_error(request: Request, exc: DomainError) -> Response:
+    return error_response(domain_status(exc), exc.code, exc.message, details=exc.details)
 
 
-async def on_unavailable(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Unavailable)
+async def on_unavailable(request: Request, exc: Unavailable) -> Response:
     return error_response(503, exc.code, exc.message, {"Retry-After": "2"})
 
 
@@ -81,8 +78,7 @@ async def on_body_too_large(request: Request, exc: Exception) -> Response:
     return error_response(413, "body_too_large", "the request body is larger than 64 KiB")
 
 
-async def on_http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+async def on_http_exception(request: Request, exc: HTTPException) -> Response:
     code = HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code
     if exc.status_code == 404:

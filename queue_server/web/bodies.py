@@ -6,8 +6,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from queue_server import jsoncodec
-from queue_server.errors import ApiError
+from queue_server import wire as jsoncodec
+from queue_server.web.errors import ApiError
 
 MAX_BODY = 64 * 1024
 

@@ -1,5 +1,6 @@
 /*
- * Antre call announcer for the lobby display.
+ * Antre call announcer for the lobby display: the player (queue, audio, the
+ * enable-sound button). What to say comes from announcer/phrase.js; load it first.
  *
  * Each call becomes: chime, then "Nomor antrean, A, nol, nol, tiga, silakan
  * menuju loket, dua" built from short clips (static/audio/<lang>/, made by
@@ -47,140 +48,12 @@
     autoplayCheckMs: 400
   };
 
-  /* ---------- phrase building (pure; also runs under node) ---------- */
+  /* ---------- phrases come from announcer/phrase.js (pure) ---------- */
 
-  var LANGS = {
-    id: {
-      intro: 'nomor antrean',
-      toCounter: 'silakan menuju loket',
-      digits: ['nol', 'satu', 'dua', 'tiga', 'empat', 'lima', 'enam', 'tujuh', 'delapan', 'sembilan'],
-      counterWords: ['loket'],
-      speechLang: 'id-ID',
-      enableLabel: 'Aktifkan suara',
-      numberWords: function (n) {
-        var d = this.digits;
-        if (n < 10) return [d[n]];
-        if (n === 10) return ['sepuluh'];
-        if (n === 11) return ['sebelas'];
-        if (n < 20) return [d[n - 10], 'belas'];
-        if (n < 100) {
-          var out = [d[Math.floor(n / 10)], 'puluh'];
-          if (n % 10) out.push(d[n % 10]);
-          return out;
-        }
-        if (n === 100) return ['seratus'];
-        return null;
-      },
-      format: function (p) {
-        // "Nomor antrean, A, nol, nol, tiga, silakan menuju loket, dua"
-        return [cap(p.intro)].concat(p.number, [p.toCounter, p.counter]).join(', ');
-      }
-    },
-    en: {
-      intro: 'number',
-      toCounter: 'please go to counter',
-      digits: ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'],
-      counterWords: ['counter'],
-      speechLang: 'en-US',
-      enableLabel: 'Enable sound',
-      numberWords: function (n) {
-        var small = this.digits.concat(['ten', 'eleven', 'twelve', 'thirteen', 'fourteen',
-          'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen']);
-        var tens = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
-        if (n < 20) return [small[n]];
-        if (n < 100) {
-          var out = [tens[Math.floor(n / 10)]];
-          if (n % 10) out.push(small[n % 10]);
-          return out;
-        }
-        if (n === 100) return ['one hundred'];
-        return null;
-      },
-      format: function (p) {
-        // "Number A zero zero three, please go to counter two"
-        return cap(p.intro) + ' ' + p.number.join(' ') + ', ' + p.toCounter + ' ' + p.counter;
-      }
-    }
-  };
-
-  function cap(s) {
-    return s ? s.charAt(0).toUpperCase() + s.slice(1) : s;
-  }
-
-  function spell(str, L) {
-    // Letters as letter clips ("A"), digits as digit words; anything else is
-    // not speakable from clips.
-    var out = [];
-    var s = String(str).toUpperCase();
-    for (var i = 0; i < s.length; i++) {
-      var ch = s.charAt(i);
-      if (ch >= 'A' && ch <= 'Z') out.push(ch);
-      else if (ch >= '0' && ch <= '9') out.push(L.digits[Number(ch)]);
-      else if (ch === ' ' || ch === '-' || ch === '_') continue;
-      else return null;
-    }
-    return out.length ? out : null;
-  }
-
-  function numberWords(n, lang) {
-    var L = LANGS[lang] || LANGS.id;
-    return L.numberWords(n);
-  }
-
-  function stripCounterWord(name, L) {
-    // "Loket Pengaduan" after "silakan menuju loket" would say "loket" twice.
-    var s = String(name || '').trim();
-    for (var i = 0; i < L.counterWords.length; i++) {
-      var w = L.counterWords[i];
-      if (s.toLowerCase().indexOf(w + ' ') === 0) return s.slice(w.length + 1).trim();
-    }
-    return s;
-  }
-
-  /**
-   * Build the spoken form of one call.
-   * counter: id string/number, or {id, name}. Returns
-   * {lang, text, tokens (clip keys incl. 'chime'), parts: [{clips:[...]} | {tts: '...'}]}
-   * where a {tts} part is used when the counter cannot be said with clips
-   * (non-numeric id that is not short letters/digits).
-   */
-  function buildPhrase(number, counter, lang, opts) {
-    var L = LANGS[lang] || LANGS.id;
-    var withChime = !opts || opts.chime !== false;
-    var cid = counter !== null && typeof counter === 'object' ? counter.id : counter;
-    var cname = counter !== null && typeof counter === 'object' ? counter.name : null;
-    cid = cid === null || cid === undefined ? '' : String(cid);
-
-    var numTokens = spell(number, L) || [];
-    var counterTokens = null;
-    var counterTts = null;
-    if (/^\d+$/.test(cid)) {
-      counterTokens = L.numberWords(Number(cid)) || spell(cid, L);
-    } else if (/^[a-z0-9]{1,3}$/i.test(cid)) {
-      counterTokens = spell(cid, L);
-    }
-    if (!counterTokens) {
-      counterTts = stripCounterWord(cname || cid, L) || cid;
-    }
-    var counterText = counterTokens ? counterTokens.join(' ') : counterTts;
-    var text = L.format({
-      intro: L.intro,
-      number: numTokens,
-      toCounter: L.toCounter,
-      counter: counterText
-    });
-    var parts = [];
-    if (withChime) parts.push({ clips: ['chime'], gapAfter: 'chime' });
-    parts.push({ clips: [L.intro] });
-    parts.push({ clips: numTokens });
-    parts.push({ clips: [L.toCounter] });
-    parts.push(counterTokens ? { clips: counterTokens } : { tts: counterTts });
-    var tokens = [];
-    parts.forEach(function (p) {
-      if (p.clips) tokens = tokens.concat(p.clips);
-    });
-    return { lang: lang, text: text, tokens: tokens, parts: parts, speech: text };
-  }
+  var Phrase = global.AntrePhrase;
+  var LANGS = Phrase.LANGS;
+  var buildPhrase = Phrase.buildPhrase;
+  var numberWords = Phrase.numberWords;
 
   /* ---------- the announcer ---------- */
 
@@ -465,20 +338,47 @@
     });
   };
 
-  /** Announce calls from live.js's antre:event document events. */
+  /**
+   * Announce calls from the live transport's antre:event document events.
+   * Calls replayed after an outage are shown on screen but not spoken: "A003
+   * to counter 2" heard five minutes late misleads more than it helps. Until
+   * the server's clock is known on the new connection, calls wait in `held`
+   * and are judged by their age once it is (antre:clock).
+   */
   AntreAnnouncer.prototype.connect = function () {
     var self = this;
     if (this._connected || !global.document) return this;
     this._connected = true;
+    this.held = [];
+    this.tooOld = [];
     global.document.addEventListener('antre:event', function (e) {
       var d = e.detail || {};
-      var age = d.info ? d.info.age : null;
-      // Calls replayed after an outage are shown on screen but not spoken:
-      // "A003 to counter 2" heard five minutes late misleads more than it helps.
-      if (age !== null && age !== undefined && age > self.options.maxEventAgeMs) return;
-      self.announceEvent(d.event, d.state);
+      var ev = d.event;
+      if (!ev || (ev.type !== 'ticket.called' && ev.type !== 'ticket.recalled')) return;
+      if (d.info && d.info.clockFresh === false) {
+        self.held.push({ event: ev, state: d.state, live: d.live });
+        return;
+      }
+      self._judge(ev, d.state, d.info ? d.info.age : null);
+    });
+    global.document.addEventListener('antre:clock', function (e) {
+      var live = e.detail && e.detail.live;
+      var held = self.held.splice(0);
+      held.forEach(function (h) {
+        var at = Date.parse(h.event.at || '');
+        var age = live && !isNaN(at) ? Math.max(0, live.serverNow() - at) : null;
+        self._judge(h.event, h.state, age);
+      });
     });
     return this;
+  };
+
+  AntreAnnouncer.prototype._judge = function (ev, state, age) {
+    if (age !== null && age !== undefined && age > this.options.maxEventAgeMs) {
+      this.tooOld.push(ev.ticket ? ev.ticket.number : null);
+      return null;
+    }
+    return this.announceEvent(ev, state);
   };
 
   AntreAnnouncer.prototype._pump = function () {
@@ -558,28 +458,10 @@
     return this._beep();
   };
 
-  // Chime without clips: two sine tones, so speech mode still gets attention.
+  // Chime without clips: the shared lobby tune (chime.js), so speech mode still gets attention.
   AntreAnnouncer.prototype._beep = function () {
-    var ctx = this._ctx;
-    try {
-      var t = ctx.currentTime + 0.05;
-      [[659.25, 0.45], [523.25, 0.8]].forEach(function (note) {
-        var osc = ctx.createOscillator();
-        var gain = ctx.createGain();
-        osc.frequency.value = note[0];
-        gain.gain.setValueAtTime(0.0001, t);
-        gain.gain.exponentialRampToValueAtTime(0.4, t + 0.02);
-        gain.gain.exponentialRampToValueAtTime(0.0001, t + note[1]);
-        osc.connect(gain);
-        gain.connect(ctx.destination);
-        osc.start(t);
-        osc.stop(t + note[1]);
-        t += note[1];
-      });
-      return sleep(1300);
-    } catch (err) {
-      return Promise.resolve();
-    }
+    var ms = global.AntreChime ? global.AntreChime.play('lobby', { ctx: this._ctx }) : 0;
+    return ms ? sleep(ms + 50) : Promise.resolve();
   };
 
   AntreAnnouncer.prototype._playPhrase = function (phrase) {

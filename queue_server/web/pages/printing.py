@@ -13,11 +13,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import textwrap
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from queue_server.config import OfficeConfig, PrinterConfig
-from queue_server.i18n import Translator
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from queue_server.domain.settings import OfficeConfig, PrinterConfig
+from queue_server.domain.tickets import FINAL
+from queue_server.web.errors import ApiError
+from queue_server.web.i18n import Translator
+from queue_server.web.pages.render import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -166,3 +173,41 @@ class TicketPrinter:
         except Exception as exc:  # python-escpos raises many unrelated types (OSError, USBError, ...)
             log.warning("printing ticket %s failed: %s", ticket.number, exc)
             raise PrinterError(str(exc) or type(exc).__name__) from exc
+
+
+PRINTS_PER_TICKET = 3
+PRINTS_REMEMBERED = 10_000
+
+
+class PrintEndpoint:
+    """`POST /api/v1/tickets/{token}/print`: the ticket on paper, a few times at most."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.pages = renderer
+        self.printer = TicketPrinter(renderer.config.printer)
+        self.prints: OrderedDict[int, int] = OrderedDict()
+
+    async def __call__(self, request: Request) -> Response:
+        found = await self.pages.ticket(request)
+        if found is None:
+            raise ApiError(404, "unknown_ticket", "no ticket has this token")
+        ticket, view = found
+        if ticket.status in FINAL:
+            raise ApiError(409, "ticket_not_printable", f"ticket {ticket.number} is {ticket.status}")
+        if not self.printer.enabled:
+            # The kiosk then opens the browser's print dialog on the ticket card.
+            return JSONResponse({"printed": False, "fallback": "browser"})
+        if self.prints.get(ticket.id, 0) >= PRINTS_PER_TICKET:
+            raise ApiError(429, "print_limit", "this ticket was printed enough times; ask at the desk")
+        paper = paper_ticket(
+            self.pages.config, view, self.pages.translator(request), self.pages.ticket_url(request)
+        )
+        try:
+            await self.printer.print(paper)
+        except PrinterError as exc:
+            raise ApiError(503, "printer_unavailable", f"the ticket printer did not answer: {exc}") from exc
+        self.prints[ticket.id] = self.prints.get(ticket.id, 0) + 1
+        self.prints.move_to_end(ticket.id)
+        while len(self.prints) > PRINTS_REMEMBERED:  # bounded: old tickets are long gone
+            self.prints.popitem(last=False)
+        return JSONResponse({"printed": True, "fallback": None})

@@ -1,5 +1,8 @@
 /*
- * Antre live client: keeps a screen in step with the office's event stream.
+ * Antre live transport: keeps a screen in step with the office's event stream
+ * (socket, resume with ?since=, backoff, offline banner, polling fallback).
+ * The board rules it applies are pure and live apart: live/board.js (the
+ * display board) and live/ticket.js (one ticket's view); load those first.
  *
  * Used by every live page (lobby display, entrance display, counter, door, and
  * the visitor's phone page). Plain ES2017, no modules and no build step, because
@@ -41,7 +44,7 @@
     onSnapshot: null,
     onEvent: null,
     onStatus: null,
-    reduce: null, // function (state, ev) -> state; default AntreLive.reduce
+    reduce: null, // function (state, ev) -> state; default AntreBoard.reduce
     offlineAfterMs: 3000, // banner only after this long without a connection
     retryFirstMs: 500, // first reconnect well within 1 s
     retryFactor: 2,
@@ -80,145 +83,10 @@
     }
   }
 
-  /* ---------- state reducer (pure data, also usable from node) ---------- */
+  /* ---------- the board rules live in live/board.js and live/ticket.js ---------- */
 
-  function findCounter(state, id) {
-    var list = state.counters || [];
-    for (var i = 0; i < list.length; i++) {
-      if (String(list[i].id) === String(id)) return list[i];
-    }
-    return null;
-  }
-
-  function sameTicket(a, b) {
-    if (!a || !b) return false;
-    if (a.id !== undefined && b.id !== undefined) return a.id === b.id;
-    return a.number === b.number;
-  }
-
-  function sortNewestFirst(list) {
-    // The snapshot's order is not specified; screens want newest first. ISO
-    // times of one office share an offset, so string order is time order.
-    if (!Array.isArray(list) || list.length < 2) return list || [];
-    var first = list[0].at || '';
-    var last = list[list.length - 1].at || '';
-    return first < last ? list.slice().reverse() : list.slice();
-  }
-
-  function normalizeSnapshot(snap) {
-    var s = Object.assign({}, snap);
-    s.counters = Array.isArray(s.counters) ? s.counters.map(function (c) {
-      return Object.assign({}, c);
-    }) : [];
-    s.services = Array.isArray(s.services) ? s.services.map(function (x) {
-      return Object.assign({}, x);
-    }) : [];
-    s.waiting = isObj(s.waiting) ? Object.assign({}, s.waiting) : {};
-    s.occupancy = isObj(s.occupancy) ? Object.assign({}, s.occupancy) : {};
-    s.recent_calls = sortNewestFirst(s.recent_calls);
-    s.recent_admitted = sortNewestFirst(s.recent_admitted);
-    return s;
-  }
-
-  function setWaiting(state, waiting) {
-    state.waiting = Object.assign({}, waiting);
-    (state.services || []).forEach(function (svc) {
-      if (Object.prototype.hasOwnProperty.call(waiting, svc.id)) svc.waiting = waiting[svc.id];
-    });
-  }
-
-  function pushRecent(list, item, keep, sameFn) {
-    var out = [item];
-    (list || []).forEach(function (x) {
-      if (!sameFn(x)) out.push(x);
-    });
-    return out.slice(0, keep);
-  }
-
-  /**
-   * Apply one office event to a display state (snapshot shape, protocol.md).
-   * Mutates and returns `state`. Unknown event types only move `seq`.
-   */
-  function reduceDisplay(state, ev, keepRecent) {
-    var keep = keepRecent || DEFAULTS.keepRecent;
-    var t = ev.type;
-    var ticket = ev.ticket;
-    if (isObj(ev.waiting)) setWaiting(state, ev.waiting);
-    if (ticket && t.indexOf('ticket.') === 0) {
-      var active = ticket.status === 'called' || ticket.status === 'serving';
-      // A ticket sits at most at one counter: clear it wherever it no longer is.
-      (state.counters || []).forEach(function (c) {
-        if (c.current && sameTicket(c.current, ticket)) {
-          if (active && String(c.id) === String(ev.counter)) c.current = ticket;
-          else if (!active || (ev.counter !== undefined && ev.counter !== null)) c.current = null;
-        }
-      });
-      if (active && ev.counter !== undefined && ev.counter !== null) {
-        var counter = findCounter(state, ev.counter);
-        if (counter) counter.current = ticket;
-      }
-      if (t === 'ticket.called' || t === 'ticket.recalled') {
-        state.recent_calls = pushRecent(
-          state.recent_calls,
-          { number: ticket.number, counter: ev.counter, at: ev.at, service: ticket.service },
-          Math.max(keep, (state.recent_calls || []).length),
-          function (x) {
-            return x.number === ticket.number && String(x.counter) === String(ev.counter);
-          }
-        );
-      } else if (t === 'ticket.admitted') {
-        state.recent_admitted = pushRecent(
-          state.recent_admitted,
-          { number: ticket.number, at: ev.at },
-          Math.max(keep, (state.recent_admitted || []).length),
-          function (x) {
-            return x.number === ticket.number;
-          }
-        );
-      }
-    } else if (t === 'occupancy.changed' && isObj(ev.occupancy)) {
-      state.occupancy = Object.assign({}, ev.occupancy);
-    } else if ((t === 'counter.opened' || t === 'counter.closed') && isObj(ev.counter)) {
-      var existing = findCounter(state, ev.counter.id);
-      if (existing) Object.assign(existing, ev.counter);
-      else (state.counters = state.counters || []).push(Object.assign({}, ev.counter));
-    } else if (t === 'config.changed') {
-      if (Array.isArray(ev.services)) {
-        state.services = ev.services.map(function (svc) {
-          var copy = Object.assign({}, svc);
-          if (copy.waiting === undefined && state.waiting) copy.waiting = state.waiting[svc.id] || 0;
-          return copy;
-        });
-      }
-      if (Array.isArray(ev.counters)) {
-        state.counters = ev.counters.map(function (c) {
-          var copy = Object.assign({}, c);
-          var old = findCounter(state, c.id);
-          if (!('current' in copy)) copy.current = old ? old.current : null;
-          return copy;
-        });
-      }
-    } else if (t === 'day.started') {
-      state.day = ev.day;
-      state.recent_calls = [];
-      state.recent_admitted = [];
-      (state.counters || []).forEach(function (c) {
-        c.current = null;
-      });
-    }
-    state.seq = ev.seq;
-    state.at = ev.at;
-    return state;
-  }
-
-  /** Ticket view (phone page): every frame carries the whole ticket. */
-  function reduceTicket(state, ev) {
-    state = state || {};
-    if (ev.ticket) state.ticket = ev.ticket;
-    state.seq = ev.seq;
-    state.last_type = ev.type;
-    return state;
-  }
+  var Board = global.AntreBoard;
+  var TicketView = global.AntreTicketView;
 
   /* ---------- small helpers ---------- */
 
@@ -322,7 +190,8 @@
     this._lastPollFailed = false;
     this._lastFrameAt = 0;
     this._lastGapAt = 0;
-    this._skew = null; // local clock minus server clock, ms (min seen)
+    this._skew = null; // local clock minus server clock, ms
+    this._clockAt = 0; // local time the skew was last measured from a Date header (0: not since connecting)
     this._timers = {};
     this._onOnline = this._wake.bind(this, 'online');
     this._onVisible = this._onVisibility.bind(this);
@@ -471,6 +340,7 @@
       self.stats.consecutiveWsFailures = 0;
       self._lastFrameAt = now();
       if (self.polling) self._stopPolling();
+      if (self.kind === 'display') self._measureClock();
       self._markConnected('ws');
     };
     ws.onmessage = function (e) {
@@ -606,7 +476,7 @@
     if (this.kind === 'ticket') {
       this.state = { seq: seq, ticket: snap.ticket || null, last_type: 'snapshot' };
     } else {
-      this.state = normalizeSnapshot(snap);
+      this.state = Board.fromSnapshot(snap);
       this.state.seq = seq;
     }
     // A snapshot is authoritative even if its seq is lower (e.g. the server's
@@ -620,12 +490,12 @@
   };
 
   AntreLive.prototype._applyEvent = function (ev, via) {
-    var reduce = this.options.reduce || (this.kind === 'ticket' ? reduceTicket : reduceDisplay);
+    var reduce = this.options.reduce || (this.kind === 'ticket' ? TicketView.reduce : Board.reduce);
     this.state = reduce(this.state || {}, ev, this.options.keepRecent) || this.state;
     this.lastSeq = ev.seq;
     this.stats.applied++;
     this._log(ev.seq);
-    var info = { via: via, age: this._eventAge(ev) };
+    var info = { via: via, age: this._eventAge(ev), clockFresh: this.clockFresh() };
     safeCall(this.options.onEvent, this, [ev, this.state, info]);
     this._dispatch('antre:event', { event: ev, state: this.state, info: info, live: this });
     this._bind();
@@ -639,19 +509,39 @@
   AntreLive.prototype._noteDateHeader = function (date) {
     var t = date ? Date.parse(date) : NaN;
     if (isNaN(t)) return;
-    // The Date header has 1 s resolution: assume the middle of that second.
-    var skew = now() - (t + 500);
-    if (this._skew === null || skew < this._skew) this._skew = skew;
+    // The Date header has 1 s resolution: assume the middle of that second. A new
+    // measurement replaces the old one: the TV's own clock may have been set
+    // (NTP after the Wi-Fi came back) while it was offline.
+    this._skew = now() - (t + 500);
+    this._clockAt = now();
+    this._dispatch('antre:clock', { skew: this._skew, live: this });
+  };
+
+  /** True when the server's time is known from this connection (so event ages can be trusted). */
+  AntreLive.prototype.clockFresh = function () {
+    return this._clockAt > 0;
   };
 
   // How old an event is, in ms, by the server's clock: used so a resume burst
-  // after an outage is not announced as if it were happening now.
+  // after an outage is not announced as if it were happening now. An event can
+  // only prove the server's clock is later than we thought, never earlier: so
+  // the oldest event of a burst can never pass for "now".
   AntreLive.prototype._eventAge = function (ev) {
     var at = ev.at ? Date.parse(ev.at) : NaN;
     if (isNaN(at)) return null;
     var skew = now() - at;
-    if (this._skew === null || skew < this._skew) this._skew = skew;
+    if (this._skew === null) return null;
+    if (skew < this._skew) this._skew = skew;
     return Math.max(0, skew - this._skew);
+  };
+
+  // After a (re)connection the clock is measured again before event ages count.
+  AntreLive.prototype._measureClock = function () {
+    var self = this;
+    this._clockAt = 0;
+    fetchJson(this._url('/healthz'), this.options.requestTimeoutMs).then(function (r) {
+      if (self.running) self._noteDateHeader(r.date);
+    }, function () {});
   };
 
   /* ----- polling fallback ----- */
@@ -916,9 +806,9 @@
     messages = obj || {};
   };
 
-  AntreLive.reduce = reduceDisplay;
-  AntreLive.reduceTicket = reduceTicket;
-  AntreLive.normalizeSnapshot = normalizeSnapshot;
+  AntreLive.reduce = Board.reduce;
+  AntreLive.reduceTicket = TicketView.reduce;
+  AntreLive.normalizeSnapshot = Board.fromSnapshot;
   AntreLive.getPath = getPath;
   AntreLive.DEFAULTS = DEFAULTS;
   AntreLive.version = '1';

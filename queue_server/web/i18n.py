@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("id", "en")
 LANG_COOKIE = "antre_lang"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
-CATALOG_DIR = Path(__file__).resolve().parent / "web" / "messages"
+CATALOG_DIR = Path(__file__).resolve().parent / "messages"
 _PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 
 

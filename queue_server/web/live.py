@@ -16,14 +16,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-from queue_server import auth, jsoncodec
-from queue_server import events as ev
-from queue_server.hub import Closed, Overflow, Sink, Subscription
-from queue_server.service import OfficeService
-from queue_server.ws_protocol import EXTENSION, SEND_FRAMES
+from queue_server import wire
+from queue_server.bus.hub import Closed, Overflow, Sink, Subscription
+from queue_server.domain import events as ev
+from queue_server.engine.accounts import token_hash
+from queue_server.engine.service import OfficeService
+from queue_server.web.fastpath import EXTENSION, SEND_FRAMES
+from queue_server.web.state import Antre
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,8 @@ class Socket:
 
     @property
     def service(self) -> OfficeService:
-        service: OfficeService = self.scope["app"].state.service
-        return service
+        state: Antre = self.scope["state"]["antre"]
+        return state.service
 
     def query(self, name: str) -> str | None:
         values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)
@@ -71,7 +72,7 @@ class Socket:
         if not frames:
             return
         if self.batched:
-            message = {"type": SEND_FRAMES, "frames": [f or ev.text_frame(t) for t, f in frames]}
+            message = {"type": SEND_FRAMES, "frames": [f or wire.text_frame(t) for t, f in frames]}
             await self._send(message)
             return
         for text, _ in frames:
@@ -83,7 +84,7 @@ class Socket:
 
 
 def _dumps(data: dict[str, Any]) -> str:
-    return jsoncodec.dumps(data)
+    return wire.dumps(data)
 
 
 def _since(raw: str | None) -> int | str | None:
@@ -96,7 +97,7 @@ def _since(raw: str | None) -> int | str | None:
     return value if value >= 0 else "bad"
 
 
-def _event_frames(batch: list[ev.Event]) -> list[Frame]:
+def _event_frames(batch: list[wire.Envelope]) -> list[Frame]:
     return [(e.text, e.frame) for e in batch]
 
 
@@ -125,7 +126,8 @@ class DisplaySocket(_Endpoint):
             return
         service = socket.service
         # From here to subscribe() there is no await: nothing can be published in between.
-        missed = service.hub.since(since) if isinstance(since, int) else None
+        channel = service.channel
+        missed = channel.since(since) if isinstance(since, int) else None
         if missed is None:
             # The snapshot may already hold a batch whose commit is in flight: its events
             # (seq <= snapshot seq) are then skipped by the subscription, not applied twice.
@@ -134,8 +136,8 @@ class DisplaySocket(_Endpoint):
             after = snapshot["seq"]
         else:
             first = _event_frames(missed)
-            after = service.hub.last_seq
-        with service.hub.subscribe(after) as subscription:
+            after = channel.last_seq
+        with channel.subscribe(after) as subscription:
             await _pump(socket, subscription, first, _event_frames, direct=True)
 
 
@@ -145,7 +147,7 @@ class TicketSocket(_Endpoint):
     async def serve(self, socket: Socket) -> None:
         service = socket.service
         token: str = socket.scope["path_params"]["token"]
-        found = service.ticket_by_token_hash(auth.token_hash(token)) if len(token) < 200 else None
+        found = await service.ticket_by_token_hash(token_hash(token)) if len(token) < 200 else None
         if found is None:
             await socket.close(CLOSE_UNKNOWN_TICKET, "unknown ticket")
             return
@@ -153,17 +155,22 @@ class TicketSocket(_Endpoint):
         ticket_id = ticket.id
         last = {"view": view}
 
-        def concerns(event: ev.Event) -> bool:
+        def concerns(event: wire.Envelope) -> bool:
             # Positions move only when a ticket of the same service comes or goes.
             if event.ticket_id is None:
-                return event.type in (ev.DAY_STARTED, ev.CONFIG_CHANGED)
+                return event.type in (ev.DayStarted.TYPE, ev.ConfigChanged.TYPE)
             return event.ticket_id == ticket_id or event.ticket_service == last["view"]["service"]
 
-        def render(batch: list[ev.Event]) -> list[Frame]:
-            current = service.view_of(ticket_id)
-            if current is None:
-                stored = service.ticket_by_token_hash(ticket.token_hash)
-                current = stored[1] if stored else last["view"]
+        def own_view(batch: list[wire.Envelope]) -> dict[str, Any] | None:
+            # After the day's end the ticket is gone from the live state; its last event tells how it ended.
+            for event in reversed(batch):
+                if event.ticket_id == ticket_id:
+                    view: dict[str, Any] = event.as_dict()["ticket"]
+                    return view
+            return None
+
+        def render(batch: list[wire.Envelope]) -> list[Frame]:
+            current = service.view_of(ticket_id) or own_view(batch) or last["view"]
             if current == last["view"]:
                 return []
             kind = "ticket.position"
@@ -174,8 +181,9 @@ class TicketSocket(_Endpoint):
             last["view"] = current
             return [(_dumps({"type": kind, "seq": batch[-1].seq, "ticket": current}), None)]
 
-        first: list[Frame] = [(_dumps({"type": "snapshot", "seq": service.office.seq, "ticket": view}), None)]
-        with service.hub.subscribe(service.office.seq, concerns) as subscription:
+        seq = service.seq
+        first: list[Frame] = [(_dumps({"type": "snapshot", "seq": seq, "ticket": view}), None)]
+        with service.channel.subscribe(seq, concerns) as subscription:
             await _pump(socket, subscription, first, render)
 
 
@@ -183,7 +191,7 @@ async def _pump(
     socket: Socket,
     subscription: Subscription,
     first: list[Frame],
-    render: Callable[[list[ev.Event]], list[Frame]],
+    render: Callable[[list[wire.Envelope]], list[Frame]],
     direct: bool = False,
 ) -> None:
     """Send `first`, then every batch of events, until the screen leaves or falls behind.
@@ -218,9 +226,3 @@ async def _drain_incoming(socket: Socket, subscription: Subscription) -> None:
         while (await socket.receive())["type"] != "websocket.disconnect":
             pass
     subscription.close()
-
-
-ROUTES: list[WebSocketRoute] = [
-    WebSocketRoute("/ws/display", DisplaySocket()),
-    WebSocketRoute("/ws/tickets/{token}", TicketSocket()),
-]

@@ -1,0 +1,84 @@
+"""THE routes table: every JSON endpoint, socket, page and the static files, in one place."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from queue_server.domain.settings import OfficeConfig
+from queue_server.web import live
+from queue_server.web.api import accounts, capacity, counters, kiosks, stream, tickets
+from queue_server.web.pages.login import Login
+from queue_server.web.pages.printing import PrintEndpoint
+from queue_server.web.pages.render import STATIC_DIR, Renderer
+from queue_server.web.pages.screens import Screens
+
+COUNTER = "/api/v1/counters/{counter}"
+
+
+def api_routes() -> list[BaseRoute]:
+    return [
+        Route("/healthz", stream.healthz),
+        Route("/api/v1/services", tickets.list_services),
+        Route("/api/v1/tickets", tickets.issue_ticket, methods=["POST"]),
+        Route("/api/v1/tickets/{token}", tickets.get_ticket, methods=["GET"]),
+        Route("/api/v1/tickets/{token}", tickets.cancel_ticket, methods=["DELETE"]),
+        Route("/api/v1/occupancy", capacity.get_occupancy),
+        Route("/api/v1/occupancy/enter", capacity.door_enter, methods=["POST"]),
+        Route("/api/v1/occupancy/exit", capacity.door_exit, methods=["POST"]),
+        Route("/api/v1/capacity", capacity.set_capacity, methods=["PUT"]),
+        Route("/api/v1/login", accounts.login, methods=["POST"]),
+        Route("/api/v1/logout", accounts.logout, methods=["POST"]),
+        Route("/api/v1/me", accounts.me),
+        Route("/api/v1/counters", counters.list_counters),
+        Route(f"{COUNTER}/call-next", counters.call_next, methods=["POST"]),
+        Route(f"{COUNTER}/call", counters.call_number, methods=["POST"]),
+        Route(f"{COUNTER}/recall", counters.recall, methods=["POST"]),
+        Route(f"{COUNTER}/serve", counters.serve, methods=["POST"]),
+        Route(f"{COUNTER}/finish", counters.finish, methods=["POST"]),
+        Route(f"{COUNTER}/no-show", counters.no_show, methods=["POST"]),
+        Route(f"{COUNTER}/transfer", counters.transfer, methods=["POST"]),
+        Route(f"{COUNTER}/undo", counters.undo, methods=["POST"]),
+        Route(f"{COUNTER}/open", counters.open_counter, methods=["POST"]),
+        Route(f"{COUNTER}/close", counters.close_counter, methods=["POST"]),
+        Route("/api/v1/kiosks", kiosks.pair_kiosk, methods=["POST"]),
+        Route("/api/v1/kiosks", kiosks.list_kiosks, methods=["GET"]),
+        Route("/api/v1/kiosks/{name}", kiosks.unpair_kiosk, methods=["DELETE"]),
+        Route("/kiosk/pair", kiosks.kiosk_pair_page),
+        Route("/api/v1/state", stream.get_state),
+        Route("/api/v1/events", stream.get_events),
+    ]
+
+
+def socket_routes() -> list[BaseRoute]:
+    return [
+        WebSocketRoute("/ws/display", live.DisplaySocket()),
+        WebSocketRoute("/ws/tickets/{token}", live.TicketSocket()),
+    ]
+
+
+def page_routes(config: OfficeConfig) -> list[BaseRoute]:
+    """Every page, the print endpoint and /static."""
+    renderer = Renderer(config)
+    printer = PrintEndpoint(renderer)
+    screens = Screens(renderer, printer.printer.enabled)
+    login = Login(renderer)
+    return [
+        Route("/", screens.index),
+        Route("/kiosk", screens.kiosk),
+        Route("/display", screens.display),
+        Route("/entrance", screens.entrance),
+        Route("/door", screens.door),
+        Route("/counter/{counter}", screens.counter),
+        Route("/t/{token}", screens.ticket),
+        Route("/t/{token}/qr.svg", screens.ticket_qr),
+        Route("/login", login.form, methods=["GET"]),
+        Route("/login", login.submit, methods=["POST"]),
+        Route("/logout", login.logout, methods=["POST"]),
+        Route("/api/v1/tickets/{token}/print", printer, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+    ]
+
+
+def routes(config: OfficeConfig, pages: bool = True) -> list[BaseRoute]:
+    return [*api_routes(), *socket_routes(), *(page_routes(config) if pages else [])]

@@ -1,0 +1,1 @@
+"""Packaging: what a wheel and an sdist carry, and an installed server."""
