@@ -314,8 +314,9 @@ class Pages:
         except ApiError as exc:
             if exc.status == 429:
                 seconds = (exc.headers or {}).get("Retry-After", "60")
-                key = "counter.too_many_attempts_one" if seconds == "1" else "counter.too_many_attempts"
-                response = self._login_page(request, next_url, key, 429, seconds=seconds, username=username)
+                response = self._login_page(
+                    request, next_url, retry_message_key(seconds), 429, seconds=seconds, username=username
+                )
                 response.headers["Retry-After"] = seconds
                 return response
             return self._login_page(request, next_url, "counter.login_failed", 401, username=username)
@@ -342,6 +343,11 @@ class Pages:
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(sessions.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return response
+
+
+def retry_message_key(seconds: str) -> str:
+    """The login page's "try again in N seconds": "1 second" has its own text (no "1 seconds")."""
+    return "counter.too_many_attempts_one" if seconds == "1" else "counter.too_many_attempts"
 
 
 def same_origin(request: Request) -> bool:

@@ -51,7 +51,7 @@ async def log_in(connection: HTTPConnection, username: str, password: str) -> Lo
         raise ApiError(
             429,
             "too_many_attempts",
-            f"too many failed logins; try again in {int(wait) + 1} seconds",
+            f"too many failed logins; try again in {int(wait) + 1} second{'' if int(wait) == 0 else 's'}",
             {"Retry-After": str(int(wait) + 1)},
         )
     service = state.service

@@ -88,8 +88,8 @@ PHONE_PAGE = [
 CHECK = """
 (selectors) => {
   const problems = [];
-  const name = (el) => el ? el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-    (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') : 'nothing';
+  const name = (el) => !el ? 'nothing' : el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : '');
   if (window.scrollY !== 0 || document.scrollingElement.scrollTop !== 0) problems.push('page is scrolled');
   for (const sel of selectors) {
     const els = [...document.querySelectorAll(sel)];
@@ -167,7 +167,7 @@ def test_the_tv_pages_fit(browser: Any, morning: tuple[ServerProcess, str, str],
 def test_the_kiosk_fits_on_each_step(
     browser: Any, morning: tuple[ServerProcess, str, str], size: str
 ) -> None:
-    """Service list, a service's page with its take button, and the ticket with its QR code (or follow link)."""
+    """Service list, a service's page with its take button, the ticket with its QR code (or follow link)."""
     server, _, _ = morning
     phone = SIZES[size]["width"] < 700
     page = open_page(browser, server, SIZES[size], "/kiosk", None)
@@ -186,7 +186,7 @@ def test_the_kiosk_fits_on_each_step(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_the_staff_pages_fit(browser: Any, morning: tuple[ServerProcess, str, str], size: str) -> None:
-    """Counter (number, every button, pause reasons, transfer, call a number, waiting numbers) and door fit."""
+    """Counter (number, every button, pauses, transfer, call a number, waiting numbers), door, phone fit."""
     server, token, ticket = morning
     found: dict[str, list[str]] = {}
     for path, selectors in (("/counter/1", COUNTER), ("/door", DOOR), (f"/t/{ticket}", PHONE_PAGE)):
