@@ -88,7 +88,7 @@ from tests.field.net import Answer, Client, Tally
 
 MEMORY_GROWTH_LIMIT = 0.10
 FD_TOLERANCE = 5  # fds the server may hold above its baseline after every client left
-SERVER_EVENT_HISTORY = 10_000  # events the server keeps for ?since= (queue_server.hub.Hub history)
+SERVER_EVENT_HISTORY = 10_000  # events the server keeps for ?since= (queue_server.bus.hub.Channel history)
 CHURN_KB_PER_CONNECTION = 1.0  # diagnostic: RSS per connection in the churn phase's last third
 FINAL = frozenset({"done", "no_show", "cancelled"})
 MAX_STEPS = 1_000_000  # every actor loop is bounded by this as well as by its deadline

@@ -169,8 +169,14 @@ def test_double_click_on_call_next_calls_one_visitor(screens: Screens) -> None:
 
     counter.locator("body").click(position={"x": 5, "y": 5})  # focus off the button: Space is the page's key
     counter.keyboard.press("Space")
-    counter.wait_for_timeout(150)  # a bounced key or a slow double press, after the call already finished
+    counter.wait_for_timeout(150)  # a bounced key or a slow double press: still one press
     counter.keyboard.press("Space")
+    # A001 is at the counter, so that one press only asks; nobody was called or closed.
+    counter.wait_for_function("() => document.getElementById('call-next').dataset.confirm === 'yes'")
+    assert counter.evaluate("() => window.antreCounter.presses") == 1
+    assert screens.state()["waiting"]["a"] == 2
+    counter.wait_for_timeout(500)
+    counter.keyboard.press("Space")  # the deliberate second press goes on
     counter.wait_for_function("() => document.getElementById('current-number').textContent === 'A002'")
     counter.wait_for_function("() => !document.getElementById('call-next').disabled")
     assert counter.evaluate("() => window.antreCounter.presses") == 2

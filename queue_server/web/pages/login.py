@@ -48,7 +48,7 @@ class Login:
             session = await antre(request).accounts.log_in(username, password, auth.client_address(request))
         except Throttled as exc:
             seconds = str(exc.wait)
-            key = "counter.too_many_attempts_one" if exc.wait == 1 else "counter.too_many_attempts"
+            key = retry_message_key(seconds)
             response = self._page(request, next_url, key, 429, seconds=seconds, username=username)
             response.headers["Retry-After"] = seconds
             return response
@@ -78,6 +78,11 @@ class Login:
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return response
+
+
+def retry_message_key(seconds: str) -> str:
+    """The login page's "try again in N seconds": "1 second" has its own text (no "1 seconds")."""
+    return "counter.too_many_attempts_one" if seconds == "1" else "counter.too_many_attempts"
 
 
 def same_origin(request: Request) -> bool:

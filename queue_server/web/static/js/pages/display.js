@@ -77,7 +77,7 @@
       }
       row.appendChild(A.make('span', 'number', number || '—'));
       var side = A.make('span', 'counter-label', c.name);
-      if (label) side.appendChild(A.make('small', 'muted counter-note', label));
+      if (label) side.appendChild(A.make('span', 'counter-note', label));
       row.appendChild(side);
       if (number && shownAt[c.id] !== undefined && shownAt[c.id] !== number) {
         row.classList.add('is-new');
