@@ -75,7 +75,7 @@ def page_routes(config: OfficeConfig) -> list[BaseRoute]:
         Route("/login", login.form, methods=["GET"]),
         Route("/login", login.submit, methods=["POST"]),
         Route("/logout", login.logout, methods=["POST"]),
-        Route("/api/v1/tickets/{token}/print", printer, methods=["POST"]),
+        Route("/api/v1/tickets/{token}/print", printer.handle, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
 

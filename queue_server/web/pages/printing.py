@@ -187,7 +187,7 @@ class PrintEndpoint:
         self.printer = TicketPrinter(renderer.config.printer)
         self.prints: OrderedDict[int, int] = OrderedDict()
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         found = await self.pages.ticket(request)
         if found is None:
             raise ApiError(404, "unknown_ticket", "no ticket has this token")
