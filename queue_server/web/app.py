@@ -20,8 +20,7 @@ from queue_server.domain.settings import OfficeConfig
 from queue_server.engine.accounts import Accounts
 from queue_server.engine.limits import RateLimiter
 from queue_server.engine.service import OfficeService
-from queue_server.store import Store
-from queue_server.store import lock as db_lock
+from queue_server.engine.offices import Store, served_store
 from queue_server.web.auth import SessionBackend, on_auth_error
 from queue_server.web.errors import EXCEPTION_HANDLERS
 from queue_server.web.middleware import GuardMiddleware
@@ -55,8 +54,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Antre]]:
-        lock = db_lock.acquire(store) if isinstance(store, Path) else None  # one writer per database
-        opened = Store(store) if isinstance(store, Path) else store
+        async with contextlib.AsyncExitStack() as stack:
+            opened = stack.enter_context(served_store(store)) if isinstance(store, Path) else store
+            yield {"antre": await stack.enter_async_context(_serving(opened))}
+
+    @contextlib.asynccontextmanager
+    async def _serving(opened: Store) -> AsyncIterator[Antre]:
         service = OfficeService(config, opened, Hub(backend), clock)
         await service.start()
         # What start-up loaded lives as long as the process: keep it out of GC scans.
@@ -69,14 +72,10 @@ def create_app(
         )
         collector = asyncio.create_task(_collect_cycles_now_and_then(), name="gc")
         try:
-            yield {"antre": state}
+            yield state
         finally:
             collector.cancel()
             await service.stop()
-            if isinstance(store, Path):
-                opened.close()
-            if lock is not None:
-                lock.release()
 
     app = Starlette(
         routes=[*all_routes(config, pages), *(extra_routes or [])],
