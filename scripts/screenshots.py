@@ -1,9 +1,13 @@
-"""Take the documentation screenshots: every page at TV size (1920x1080) and phone size (390x844).
+"""Take the documentation screenshots: every page at each size the screens must fit.
 
+Sizes: 1920x1080 (lobby TV), 1366x768 (the common cheap TV and laptop), 1280x800
+and 390x844 (phone); every shot is one screen, not the whole page, because
+every screen fits without scrolling (tests/browser/test_fit.py checks it).
 Starts a throwaway server for the example office (config/office.toml) on
-127.0.0.1, fills it with a believable morning (tickets, calls, a counter
-paused for prayer, a full office with visitors waiting outside), then drives
-Debian's Chromium through Playwright and writes docs/screenshots/*.png.
+127.0.0.1, fills it with the morning of tests/browser/office_day.py (tickets,
+calls, a counter paused for prayer, a full office with visitors waiting
+outside), then drives Debian's Chromium through Playwright and writes
+docs/screenshots/<page>-<size>.png.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--lang id|en]
 """
@@ -17,44 +21,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.screens import CHROMIUM_ARGS, PHONE, SPEECH_STUB, TV, wait_live_status  # noqa: E402
+from tests.browser.office_day import ADMIN, seed  # noqa: E402
+from tests.browser.screens import CHROMIUM_ARGS, SPEECH_STUB, wait_live_status  # noqa: E402
 from tests.support.server import ServerProcess  # noqa: E402
 
 CHROMIUM = os.environ.get("ANTRE_CHROMIUM", "/usr/bin/chromium")
-ADMIN = ("kepala", "sandi-contoh-kepala")
-SIZES = {"tv": TV, "phone": PHONE}
-
-
-def seed(server: ServerProcess, token: str) -> str:
-    """A morning at the office; returns the token of a ticket to show on the phone page."""
-    api = httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
-
-    def post(path: str, body: dict[str, Any] | None = None) -> Any:
-        answer = api.post(path, json=body) if body is not None else api.post(path)
-        answer.raise_for_status()
-        return answer.json() if answer.status_code != 204 else None
-
-    api.put("/api/v1/capacity", json={"capacity": 16}).raise_for_status()
-    services = ["ktp", "kk", "ktp", "legal", "ktp", "izin", "kk", "ktp", "legal", "kk"]
-    for index, service in enumerate(services * 2):
-        post("/api/v1/tickets", {"service": service, "party_size": 2 if index % 7 == 3 else 1})
-    for counter in ("1", "2", "3"):
-        post(f"/api/v1/counters/{counter}/call-next")
-    post("/api/v1/counters/2/serve")
-    post("/api/v1/counters/1/finish")
-    post("/api/v1/counters/1/call-next")
-    post("/api/v1/counters/3/finish")
-    post("/api/v1/counters/3/call-next")
-    post("/api/v1/counters/4/close", {"reason": "prayer"})
-    phone = post("/api/v1/tickets", {"service": "kk"})
-    post("/api/v1/tickets", {"service": "ktp"})
-    api.close()
-    return str(phone["token"])
+SIZES = {
+    "1920x1080": {"width": 1920, "height": 1080},
+    "1366x768": {"width": 1366, "height": 768},
+    "1280x800": {"width": 1280, "height": 800},
+    "390x844": {"width": 390, "height": 844},
+}
 
 
 def shoot(
@@ -87,19 +67,19 @@ def shoot(
             # Let the display's running text scroll into view and the fonts settle.
             page.wait_for_timeout(5000 if name == "display" else 600)
             target = out / f"{name}-{size}.png"
-            page.screenshot(path=str(target), full_page=size == "phone")
+            page.screenshot(path=str(target))
             written.append(target)
             if name == "kiosk":
                 page.click("[data-service='ktp']")
                 page.wait_for_timeout(300)
                 target = out / f"kiosk-service-{size}.png"
-                page.screenshot(path=str(target), full_page=size == "phone")
+                page.screenshot(path=str(target))
                 written.append(target)
                 page.click("#take-ticket")
                 page.wait_for_selector("#step-ticket:not([hidden])")
                 page.wait_for_timeout(500)
                 target = out / f"kiosk-ticket-{size}.png"
-                page.screenshot(path=str(target), full_page=size == "phone")
+                page.screenshot(path=str(target))
                 written.append(target)
             page.close()
         context.close()

@@ -93,7 +93,7 @@ ACCESS_TABLE: tuple[Rule, ...] = (
     Rule("POST", "/api/v1/counters/{counter}/finish", OFFICERS, API, "done with the visitor"),
     Rule("POST", "/api/v1/counters/{counter}/no-show", OFFICERS, API, "the visitor did not come"),
     Rule("POST", "/api/v1/counters/{counter}/transfer", OFFICERS, API, "send to another service"),
-    Rule("POST", "/api/v1/counters/{counter}/undo", OFFICERS, API, "take back the last step (a stray key)"),
+    Rule("POST", "/api/v1/counters/{counter}/undo", OFFICERS, API, "take back the last step (15 s)"),
     Rule("POST", "/api/v1/counters/{counter}/open", OFFICERS, API, "open the counter"),
     Rule("POST", "/api/v1/counters/{counter}/close", OFFICERS, API, "close / pause the counter"),
     # -- live feeds (read-only; a display socket accepts no commands) -----------------------

@@ -69,6 +69,7 @@
     phone.ticket = t;
     render(t);
     if (!before) return; // the first view is not news
+    if (type === 'ticket.undone') return; // a counter took back a press: nothing new for the visitor
     if (t.status === 'called' && (before.status !== 'called' || type === 'ticket.recalled')) alert('called');
     else if (t.status === 'waiting' && before.status === 'outside') alert('come_in');
   }
