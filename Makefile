@@ -23,6 +23,8 @@ run: $(VENV)/.run-installed
 
 check: $(VENV)/.test-installed
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy --strict queue_server/domain queue_server/wire.py
 
 test: $(VENV)/.test-installed
 	bash scripts/ensure_chromium.sh

@@ -119,7 +119,7 @@ class TicketTransferred(TicketEvent):
 
 @dataclass(frozen=True, slots=True)
 class TicketUndone(TicketEvent):
-    """A counter took back its last `step`: the ticket is as it was before (in the queue, or at the counter)."""
+    """A counter took back its last `step`: the ticket is as it was before (queued, or at the counter)."""
 
     counter: str
     step: str

@@ -116,7 +116,7 @@ _RESTORED_FIELDS = (
 
 @dataclass(frozen=True)
 class Undone:
-    """What an undo gave back: the step's kind, the counter's current ticket now, and every ticket restored."""
+    """What an undo gave back: the step's kind, the counter's current ticket, every ticket restored."""
 
     undone: str
     counter: str

@@ -91,7 +91,8 @@ def commit(conn: sqlite3.Connection, batch: Batch) -> None:
             conn.executemany("INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)", batch.events)
         if batch.idempotency:
             conn.executemany(
-                "INSERT OR REPLACE INTO idempotency (scope, key, created_at, status, body) VALUES (?, ?, ?, 0, ?)",
+                "INSERT OR REPLACE INTO idempotency (scope, key, created_at, status, body) "
+                "VALUES (?, ?, ?, 0, ?)",
                 batch.idempotency,
             )
         if batch.office is not None:

@@ -103,7 +103,8 @@ def migrate(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
         )
         done = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
         for version, (name, migration) in enumerate(MIGRATIONS, start=1):

@@ -19,8 +19,8 @@ from queue_server.bus.hub import Hub
 from queue_server.domain.settings import OfficeConfig
 from queue_server.engine.accounts import Accounts
 from queue_server.engine.limits import RateLimiter
-from queue_server.engine.service import OfficeService
 from queue_server.engine.offices import Store, served_store
+from queue_server.engine.service import OfficeService
 from queue_server.web.auth import SessionBackend, on_auth_error
 from queue_server.web.errors import EXCEPTION_HANDLERS
 from queue_server.web.middleware import GuardMiddleware

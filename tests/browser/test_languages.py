@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from queue_server.domain.errors import CODES as DOMAIN_CODES
-from queue_server.web.pages.screens import PAUSE_REASONS
+from queue_server.domain.tickets import Status
 from queue_server.web.errors import HTTP_CODES
 from queue_server.web.i18n import LANGUAGES
-from queue_server.domain.tickets import Status
+from queue_server.web.pages.screens import PAUSE_REASONS
 from tests.browser.screens import PC, RAW_KEY, Screens, wait_live_status
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 from escpos.printer import Dummy
 
-from queue_server.web.pages import printing
 from queue_server.config import parse_config
 from queue_server.web.i18n import Catalogs
+from queue_server.web.pages import printing
 from tests.support.server import ServerFactory, free_port, office_toml
 
 QR_STORE = b"\x1d(k"  # GS ( k: the printer's own QR code commands

@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 import queue_server
-from queue_server.store import lock as db_lock
-from queue_server.web import assets
 from queue_server.config import load_config
+from queue_server.store import lock as db_lock
 from queue_server.store.accounts import user as stored_user
 from queue_server.store.db import Database
+from queue_server.web import assets
 from tests.interface.helpers import OfficeFactory, assert_error
 from tests.support.server import (
     HOST,
@@ -378,7 +378,10 @@ def test_lock_is_shared_within_a_process_and_freed_on_release(tmp_path: Path) ->
     inner = db_lock.acquire(db)
     assert inner is outer and db_lock.holder_pid(db) == os.getpid()
     inner.release()
-    probe = "from pathlib import Path; from queue_server.store import lock as db_lock; db_lock.acquire(Path({!r}))"
+    probe = (
+        "from pathlib import Path; from queue_server.store import lock as db_lock; "
+        "db_lock.acquire(Path({!r}))"
+    )
     held = subprocess.run([sys.executable, "-c", probe.format(str(db))], capture_output=True, text=True,
                           env=server_env(), timeout=30, check=False)  # fmt: skip
     assert held.returncode != 0 and f"pid {os.getpid()}" in held.stderr

@@ -21,9 +21,9 @@ import uvicorn
 import websockets
 from websockets.server import ServerProtocol
 
-from queue_server.web.app import create_app
 from queue_server.cli import uvicorn_config
 from queue_server.config import parse_config
+from queue_server.web.app import create_app
 from queue_server.web.fastpath import HttpProtocol, WebSocketProtocol
 from tests.support.server import SMALL_OFFICE_TOML, free_port
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from queue_server.web.pages import login as pages
 from queue_server.web.i18n import Catalogs
+from queue_server.web.pages import login as pages
 
 CATALOGS = Path(pages.__file__).resolve().parents[1] / "messages"
 

@@ -3,6 +3,7 @@ fold the same event streams into the same board."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -18,7 +19,8 @@ from queue_server.domain import events as ev
 from queue_server.domain.errors import DomainError
 from tests.domain.office_factory import Desk
 
-BOARD_JS = Path(__file__).resolve().parents[2] / "queue_server" / "web" / "static" / "js" / "live" / "board.js"
+STATIC_JS = Path(__file__).resolve().parents[2] / "queue_server" / "web" / "static" / "js"
+BOARD_JS = STATIC_JS / "live" / "board.js"
 FOLD = """
 const Board = require(process.argv[1]);
 const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
@@ -38,7 +40,7 @@ def comparable(board: dict[str, Any]) -> dict[str, Any]:
                 "id": c["id"],
                 "open": c["open"],
                 "reason": c.get("reason"),
-                "current": None if c.get("current") is None else (c["current"]["number"], c["current"]["status"]),
+                "current": _at_counter(c.get("current")),
             }
             for c in board["counters"]
         ],
@@ -49,6 +51,10 @@ def comparable(board: dict[str, Any]) -> dict[str, Any]:
         "recent_calls": [(c["number"], c["counter"], c["at"]) for c in board["recent_calls"]],
         "recent_admitted": [(a["number"], a["at"]) for a in board["recent_admitted"]],
     }
+
+
+def _at_counter(ticket: dict[str, Any] | None) -> tuple[str, str] | None:
+    return None if ticket is None else (ticket["number"], ticket["status"])
 
 
 def fold_in_node(snapshot: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -71,10 +77,8 @@ def run(desk: Desk, commands: list[cmd.Command]) -> tuple[dict[str, Any], list[d
     start = desk.snapshot()
     first = len(desk.events)
     for command in commands:
-        try:
+        with contextlib.suppress(DomainError):  # a refused command changes nothing and emits nothing
             desk.do(command)
-        except DomainError:
-            pass  # a refused command changes nothing and emits nothing
     return start, [ev.as_dict(e) for e in desk.events[first:]]
 
 

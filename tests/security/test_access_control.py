@@ -25,8 +25,8 @@ import pytest
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from websockets.sync.client import connect
 
-from queue_server.web.app import create_app
 from queue_server.config import load_config
+from queue_server.web.app import create_app
 from tests.security.helpers import (
     ADMIN,
     ANONYMOUS,

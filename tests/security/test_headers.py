@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from queue_server.web.app import create_app
 from queue_server.config import load_config
+from queue_server.web.app import create_app
 from tests.security.helpers import (
     ADMIN,
     ANONYMOUS,
