@@ -191,6 +191,7 @@
     A.byId('transfer').disabled = busy || !(st === 'called' || st === 'serving');
     A.byId('call-number-button').disabled = busy || !me.open;
     A.byId('open-counter').disabled = busy;
+    A.byId('undo').disabled = busy;
     var pauses = document.querySelectorAll('[data-pause]');
     for (var i = 0; i < pauses.length; i++) pauses[i].disabled = busy;
   }
