@@ -67,14 +67,28 @@ def read_database(path: Path) -> Database:
             checksums[row["seq"]] = checksum(row["body"])
         tickets = {row["id"]: dict(row) for row in conn.execute("SELECT * FROM tickets")}
         idempotency = [
-            (row["scope"], row["key"], row["status"], json.loads(row["body"]))
-            for row in conn.execute("SELECT scope, key, status, body FROM idempotency")
+            (row["scope"], row["key"], *_as_http(row["scope"], json.loads(row["body"])))
+            for row in conn.execute("SELECT scope, key, body FROM idempotency")
         ]
         office_row = conn.execute("SELECT * FROM office_state WHERE id = 1").fetchone()
         office = dict(office_row) if office_row else {}
     finally:
         conn.close()
     return Database(events, checksums, tickets, idempotency, office)
+
+
+def _as_http(scope: str, result: dict[str, Any]) -> tuple[int, Any]:
+    """A stored idempotency record (the engine's typed result) as the status and body it was answered with."""
+    kind = result.get("kind")
+    if kind == "ticket":
+        return (201 if scope.startswith("tickets|") else 200), result["ticket"]
+    if kind in ("no_ticket", "nothing"):
+        return 204, None
+    if kind == "counter":
+        return 200, {"id": result["id"], "open": result["open"]}
+    if kind == "occupancy":
+        return 200, result["occupancy"]
+    return 200, result
 
 
 # ----- replaying the event history ---------------------------------------------------------------
