@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from queue_server.domain.hours import HoursError, parse_hours
 from queue_server.domain.settings import CounterConfig, OfficeConfig, PrinterConfig, ServiceConfig
 
 ID_PATTERN = re.compile(r"[a-z0-9_-]+")  # used with fullmatch: no trailing newline
@@ -132,6 +133,11 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
         width_mm=printer_table.take("width_mm", int, 80),
     )
     printer_table.done()
+    hours_table = top.take("hours", dict, None)
+    try:
+        hours = parse_hours(hours_table) if hours_table is not None else None
+    except HoursError as exc:
+        raise ConfigError(str(exc)) from exc
     if printer.kind not in ("none", "file", "network", "usb"):
         raise ConfigError('printer.kind: must be "none", "file", "network" or "usb"')
     if printer.width_mm not in (58, 80):
@@ -149,6 +155,7 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
         tickets_per_minute_per_address=per_minute,
         session_hours=session_hours,
         printer=printer,
+        hours=hours,
     )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from queue_server.domain.hours import OpeningHours
+
 
 @dataclass(frozen=True)
 class ServiceConfig:
@@ -48,6 +50,7 @@ class OfficeConfig:
     tickets_per_minute_per_address: int = 0
     session_hours: int = 12
     printer: PrinterConfig = field(default_factory=PrinterConfig)
+    hours: OpeningHours | None = None  # None: always open (api-v1)
 
     @property
     def zone(self) -> ZoneInfo:

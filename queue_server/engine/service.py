@@ -26,13 +26,13 @@ from queue_server.domain.board import Board
 from queue_server.domain.errors import DomainError
 from queue_server.domain.office import Office
 from queue_server.domain.settings import OfficeConfig
-from queue_server.domain.tickets import Ticket
-from queue_server.engine import idempotency, results
+from queue_server.domain.tickets import Ticket, iso
+from queue_server.engine import audit, idempotency, results
 from queue_server.engine.accounts import new_token, token_hash
 from queue_server.engine.errors import Unavailable
 from queue_server.engine.results import Result, TicketResult
 from queue_server.store import Store
-from queue_server.store.day import Batch, StoredOffice
+from queue_server.store.day import AuditRow, Batch, StoredOffice
 from queue_server.store.rows import ticket_row
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class _Job:
     future: asyncio.Future[Result] = field(repr=False)
     token: str | None = None
     nothing: Result = field(default_factory=results.NoTicket)
+    actor: str | None = None
 
 
 class OfficeService:
@@ -201,22 +202,28 @@ class OfficeService:
         *,
         token: str | None = None,
         nothing: Result | None = None,
+        actor: str | None = None,
     ) -> Result:
         """Queue a command; its result once it is on disk. Raises DomainError or Unavailable."""
         if not self.accepting:
             raise Unavailable("shutting_down", "the server is shutting down; try again in a moment")
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        job = _Job(command, idempotency_key, future, token, nothing or results.NoTicket())
+        job = _Job(command, idempotency_key, future, token, nothing or results.NoTicket(), actor)
         self._queue.put_nowait(job)
         return await future
 
     async def issue_ticket(
-        self, service: str, party_size: int, origin: str, idempotency_key: idempotency.Key | None
+        self,
+        service: str,
+        party_size: int,
+        origin: str,
+        idempotency_key: idempotency.Key | None,
+        actor: str | None = None,
     ) -> TicketResult:
         """A new ticket and its token (the token exists only here and in the visitor's hands)."""
         token = new_token()
         command = cmd.IssueTicket(service, party_size, token_hash(token), origin)
-        result = await self.execute(command, idempotency_key, token=token)
+        result = await self.execute(command, idempotency_key, token=token, actor=actor)
         assert isinstance(result, TicketResult)  # issuing answers with its ticket or raises
         return result
 
@@ -268,6 +275,7 @@ class OfficeService:
         events: list[ev.Event] = []
         answers: list[tuple[_Job, Result | BaseException]] = []
         records: list[tuple[str, str, float, str]] = []
+        trail: list[AuditRow] = []
         for job in jobs:
             if job.idempotency is not None:
                 earlier = self.idempotent.get(job.idempotency)
@@ -282,12 +290,14 @@ class OfficeService:
                 answers.append((job, error))
                 continue
             events += outcome.events
+            if job.actor is not None:
+                trail.append(audit.row(job.actor, job.command, iso(now), outcome.events))
             result = results.from_outcome(self.office.state, outcome, token=job.token, nothing=job.nothing)
             if job.idempotency is not None:
                 records.append(self.idempotent.put(job.idempotency, result))
             answers.append((job, result))
         envelopes = self._fold(events)
-        return answers, envelopes, self._batch(envelopes, records)
+        return answers, envelopes, self._batch(envelopes, records, trail)
 
     def _fold(self, events: list[ev.Event]) -> list[wire.Envelope]:
         """Encode each event once and fold it into the board."""
@@ -304,13 +314,19 @@ class OfficeService:
             if not job.future.done():
                 job.future.set_exception(Unavailable("storage_error", "could not save; please try again"))
 
-    def _batch(self, envelopes: list[wire.Envelope], records: list[tuple[str, str, float, str]]) -> Batch:
+    def _batch(
+        self,
+        envelopes: list[wire.Envelope],
+        records: list[tuple[str, str, float, str]],
+        trail: list[AuditRow] | None = None,
+    ) -> Batch:
         tickets, counters = self.office.state.take_changes()
         return Batch(
             tickets=[ticket_row(t) for t in tickets],
             counters=[(c.id, int(c.open), c.reason) for c in counters],
             events=[(e.seq, e.type, e.at, e.text) for e in envelopes],
             idempotency=records,
+            audit=trail or [],
             office=self._office_row(),
         )
 

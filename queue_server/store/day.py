@@ -12,6 +12,8 @@ from queue_server.wire import Envelope, decode
 
 IdempotencyRow = tuple[str, str, float, str]
 """(scope, key, created_at, result as JSON)."""
+AuditRow = tuple[str, str, str, str, str, str, int | None, int | None]
+"""(at, day, user, action, target, detail as JSON, first seq, last seq)."""
 
 HISTORY_TYPES = ("ticket.called", "ticket.recalled", "ticket.admitted", "ticket.undone")
 
@@ -40,6 +42,7 @@ class Batch:
     counters: list[tuple[str, int, str | None]] = field(default_factory=list)
     events: list[tuple[int, str, str, str]] = field(default_factory=list)
     idempotency: list[IdempotencyRow] = field(default_factory=list)
+    audit: list[AuditRow] = field(default_factory=list)
     office: dict[str, Any] | None = None
 
 
@@ -95,6 +98,12 @@ def commit(conn: sqlite3.Connection, batch: Batch) -> None:
                 "VALUES (?, ?, ?, 0, ?)",
                 batch.idempotency,
             )
+        if batch.audit:
+            conn.executemany(
+                "INSERT INTO audit (at, day, user, action, target, detail, first_seq, last_seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                batch.audit,
+            )
         if batch.office is not None:
             office = batch.office
             conn.execute(
@@ -148,3 +157,12 @@ def idempotency_records(conn: sqlite3.Connection, newer_than: float) -> list[Ide
 
 def purge_idempotency(conn: sqlite3.Connection, older_than: float) -> None:
     conn.execute("DELETE FROM idempotency WHERE created_at <= ?", (older_than,))
+
+
+def audit_entries(conn: sqlite3.Connection, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    """The audit rows of these local days (both included), oldest first."""
+    rows = conn.execute(
+        "SELECT at, user, action, target, detail FROM audit WHERE day BETWEEN ? AND ? ORDER BY id",
+        (first_day, last_day),
+    )
+    return [{"at": r[0], "user": r[1], "action": r[2], "target": r[3], "detail": r[4]} for r in rows]

@@ -85,11 +85,33 @@ def _typed_idempotency(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM idempotency")
 
 
+def _audit(db: sqlite_utils.Database) -> None:
+    audit = db.table("audit")
+    audit.create(
+        {
+            "id": int,
+            "at": str,
+            "day": str,
+            "user": str,
+            "action": str,
+            "target": str,
+            "detail": str,
+            "first_seq": int,
+            "last_seq": int,
+        },
+        pk="id",
+        not_null={"at", "day", "user", "action"},
+    )
+    audit.create_index(["day"])
+    audit.create_index(["first_seq"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _initial_schema),
     ("paired kiosks", _paired_kiosks),
     ("events by type", _events_by_type),
     ("typed idempotency results", _typed_idempotency),
+    ("audit trail", _audit),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from queue_server.domain.tickets import Ticket
 from queue_server.store import accounts, day
@@ -85,6 +86,9 @@ class Store:
 
     async def kiosk_by_token_hash(self, token_hash: str) -> str | None:
         return await self.db.read(lambda conn: accounts.kiosk_by_token_hash(conn, token_hash))
+
+    async def audit(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        return await self.db.read(lambda conn: day.audit_entries(conn, first_day, last_day))
 
     async def kiosks(self) -> list[dict[str, str]]:
         return await self.db.read(accounts.kiosks)

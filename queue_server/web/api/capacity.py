@@ -17,12 +17,12 @@ async def get_occupancy(request: Request) -> Response:
 
 
 async def _door(request: Request, make: type[cmd.DoorEnter] | type[cmd.DoorExit]) -> Response:
-    require(request, "door")
+    who = require(request, "door")
     data = await read_object(request, {"count"})
     count = int_field(data, "count", "invalid_count")
     if count < 1 or count > 100_000:
         raise ApiError(422, "invalid_count", "count must be between 1 and 100000")
-    return answer(await service(request).execute(make(count)))
+    return answer(await service(request).execute(make(count), actor=who.username))
 
 
 async def door_enter(request: Request) -> Response:
@@ -34,7 +34,7 @@ async def door_exit(request: Request) -> Response:
 
 
 async def set_capacity(request: Request) -> Response:
-    require(request, "admin")
+    who = require(request, "admin")
     data = await read_object(request, {"capacity"})
     capacity = int_field(data, "capacity", "invalid_capacity")
-    return answer(await service(request).execute(cmd.SetCapacity(capacity)))
+    return answer(await service(request).execute(cmd.SetCapacity(capacity), actor=who.username))

@@ -29,8 +29,10 @@ def _counter_id(request: Request) -> str:
 
 
 async def _run(request: Request, command: cmd.Command, scope: str | None = None) -> Response:
+    """Run a counter step as the officer making the request (it is audited under that account)."""
+    who = require(request, "officer")
     idem = idempotency_key(request, scope) if scope else None
-    return answer(await service(request).execute(command, idem))
+    return answer(await service(request).execute(command, idem, actor=who.username))
 
 
 async def call_next(request: Request) -> Response:

@@ -49,7 +49,8 @@ async def issue_ticket(request: Request) -> Response:
             {"Retry-After": "60"},
         )
     origin = "kiosk" if kiosk is not None else "door" if who is not None else "web"
-    result = await office.issue_ticket(service_id, party_size, origin, idem)
+    actor = who.username if who is not None else None
+    result = await office.issue_ticket(service_id, party_size, origin, idem, actor)
     return answer(result, created=True)
 
 
