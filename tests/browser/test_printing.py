@@ -89,3 +89,18 @@ def test_unreachable_network_printer_answers_503(server_factory: ServerFactory) 
     answer = httpx.post(f"{server.base_url}/api/v1/tickets/{token}/print", timeout=15)
     assert answer.status_code == 503
     assert answer.json()["error"]["code"] == "printer_unavailable"
+
+
+def test_the_printed_ticket_shows_the_wait_as_a_range_and_the_next_visitor_as_next() -> None:
+    """The paper says "sekitar 10-15 menit" like the screens, and "Anda berikutnya" at position 1."""
+    config = parse_config(office_toml())
+    t = Catalogs().translator("id")
+    view = {
+        "number": "A007", "service": "a", "status": "waiting", "position": 3, "party_size": 1,
+        "issued_at": "2026-11-27T08:03:12+08:00",
+        "estimated_wait_minutes": 12, "estimated_wait_range": [10, 15],
+    }  # fmt: skip
+    lines = printing.paper_ticket(config, view, t, "http://x/t/y").lines
+    assert "Perkiraan waktu tunggu sekitar 10-15 menit" in lines
+    first = {**view, "position": 1, "estimated_wait_minutes": 0, "estimated_wait_range": None}
+    assert "Anda berikutnya" in printing.paper_ticket(config, first, t, "http://x/t/y").lines

@@ -64,7 +64,13 @@ def paper_ticket(config: OfficeConfig, view: dict[str, Any], t: Translator, url:
     if view.get("position"):
         lines.append(t("kiosk.position", position=view["position"]))
     minutes = view.get("estimated_wait_minutes")
-    if minutes is not None:
+    span = view.get("estimated_wait_range")
+    if view.get("position") == 1:
+        lines.append(t("ticket.you_are_next"))
+    elif span:
+        # A range, as on the screens: a single figure reads as a promise.
+        lines.append(t("kiosk.estimated_wait_range", low=span[0], high=span[1]))
+    elif minutes is not None:
         lines.append(t("kiosk.estimated_wait", minutes=minutes))
     if view.get("status") == "outside":
         lines.append(t("kiosk.wait_outside"))
