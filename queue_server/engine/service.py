@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from queue_server import wire
@@ -29,6 +29,7 @@ from queue_server.domain.settings import OfficeConfig
 from queue_server.domain.tickets import Ticket, iso
 from queue_server.engine import audit, idempotency, results
 from queue_server.engine.accounts import new_token, token_hash
+from queue_server.engine.clock import midnight_ticks
 from queue_server.engine.errors import Unavailable
 from queue_server.engine.results import Result, TicketResult
 from queue_server.store import Store
@@ -97,7 +98,7 @@ class OfficeService:
         self._startup_commit(stored)
         self.accepting = True
         self._writer = asyncio.create_task(self._write_loop(), name=f"office-writer-{self.office_id}")
-        self._timer = asyncio.create_task(self._midnight_loop(), name=f"office-midnight-{self.office_id}")
+        self._timer = asyncio.create_task(midnight_ticks(self), name=f"office-midnight-{self.office_id}")
 
     async def stop(self) -> None:
         """Refuse new commands, finish the queued ones, then stop the writer."""
@@ -330,19 +331,16 @@ class OfficeService:
             office=self._office_row(),
         )
 
-    async def _midnight_loop(self) -> None:
-        """Roll the day over at local midnight even when nobody presses anything."""
-        while True:
-            now = self.now()
-            tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), self.zone)
-            await asyncio.sleep(max(1.0, (tomorrow - now).total_seconds() + 1))
-            try:
-                await self.execute(cmd.Tick(), nothing=results.Nothing())
-            except Unavailable:
-                return
-            cutoff = idempotency.cutoff()
-            self.idempotent.forget_older_than(cutoff)
-            await self.store.purge_idempotency(cutoff)
+    async def tick(self) -> bool:
+        """A clock tick through the writer (the day rolls over if midnight passed); old retries forgotten."""
+        try:
+            await self.execute(cmd.Tick(), nothing=results.Nothing())
+        except Unavailable:
+            return False
+        cutoff = idempotency.cutoff()
+        self.idempotent.forget_older_than(cutoff)
+        await self.store.purge_idempotency(cutoff)
+        return True
 
     # ----- reading (consistent: state only changes together with the disk) ---------
 

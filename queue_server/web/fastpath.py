@@ -5,7 +5,7 @@
    it, so the connection hangs open. This writes the answer and closes.
 2. An ASGI extension, `antre.send_frames`: the application may send
    `{"type": "antre.websocket.send_frames", "frames": [bytes, ...]}` with
-   ready-made server frames (see `events.text_frame`), written in one system
+   ready-made server frames (see `wire.text_frame`), written in one system
    call, or call `scope["extensions"]["antre.send_frames"]["write"](frames)` to
    write them at once from synchronous code (the event hub's fan-out), which
    answers False when the screen's write buffer is over its bound. A lobby TV
@@ -31,6 +31,12 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
+
+TESTED_UVICORN = ((0, 30), (0, 55))
+"""uvicorn versions this subclassing is known to work with: [low, high). pyproject.toml pins the same
+range, and tests/interface/test_fastpath_version.py fails loudly on a version outside it."""
+PRIVATE_ATTRIBUTES = ("conn", "close_sent", "handshake_complete", "transport", "writable", "disconnected")
+"""What the subclasses read of uvicorn's private protocol state."""
 
 SEND_FRAMES = "antre.websocket.send_frames"
 EXTENSION = "antre.send_frames"
