@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import uvicorn
 
 DEFAULT_DB = Path("data/queue.db")
+DEFAULT_DATA_DIR = Path("data")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 # Windows has SIGINT and SIGTERM too (signal.signal accepts them) and sends SIGBREAK on
@@ -39,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--config", type=Path, default=_env_path("QUEUE_CONFIG"))
     serve.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
+    serve.add_argument(
+        "--config-dir", type=Path, default=_env_path("QUEUE_CONFIG_DIR"), help="a folder of <office>.toml"
+    )
+    serve.add_argument(
+        "--data-dir", type=Path, default=_env_path("QUEUE_DATA_DIR"), help="where <office>.db live (./data)"
+    )
     serve.add_argument("--host", default=os.environ.get("QUEUE_HOST", DEFAULT_HOST))
     serve.add_argument("--port", type=int, default=_env_port())
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -53,12 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", required=True, choices=auth.ROLES)
     add.add_argument("--password-stdin", action="store_true", required=True)
     add.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
+    add.add_argument("--office", help="the office of a --config-dir deployment")
+    add.add_argument("--data-dir", type=Path, default=_env_path("QUEUE_DATA_DIR"))
 
     kiosk = commands.add_parser("kiosk", help="manage paired kiosks")
     kiosk_commands = kiosk.add_subparsers(dest="kiosk_command", required=True)
     pair = kiosk_commands.add_parser("pair", help="pair a kiosk: prints its one-time pairing link")
     pair.add_argument("name")
     pair.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
+    pair.add_argument("--office", help="the office of a --config-dir deployment")
+    pair.add_argument("--data-dir", type=Path, default=_env_path("QUEUE_DATA_DIR"))
     pair.add_argument("--url", default="http://127.0.0.1:8000", help="the server's address as kiosks see it")
 
     init = commands.add_parser(
@@ -146,8 +157,20 @@ def configure_logging(level: str) -> None:
         handler.addFilter(RedactSecrets())
 
 
+def _account_db(args: argparse.Namespace) -> Path:
+    """The database an account or kiosk command writes: --db, or --office's in --data-dir."""
+    if args.office:
+        from queue_server.offices_dir import office_db
+
+        return office_db(args.data_dir or DEFAULT_DATA_DIR, args.office)
+    path: Path = args.db or DEFAULT_DB
+    return path
+
+
 def _serve(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
+    if args.config_dir is not None:
+        return _serve_regency(args)
     config_path = resolve_config_path(args.config)
     try:
         config = load_config(config_path)
@@ -182,8 +205,58 @@ def _serve(args: argparse.Namespace) -> int:
     from queue_server.web.app import create_app
 
     app = create_app(config, db_path)
-    scheme = "https" if args.ssl_certfile else "http"
-    _print_urls(config, config_path, db_path, args.host, args.port, scheme)
+    _print_urls(config, config_path, db_path, args.host, args.port, _scheme(args))
+    return _run(app, args)
+
+
+def _scheme(args: argparse.Namespace) -> str:
+    return "https" if args.ssl_certfile else "http"
+
+
+def _serve_regency(args: argparse.Namespace) -> int:
+    """Every office of --config-dir under /o/<id>, each with its own database in --data-dir."""
+    from queue_server.offices_dir import OfficesError, load_offices, office_db
+    from queue_server.store import lock as db_lock
+    from queue_server.web import assets
+
+    try:
+        offices = load_offices(args.config_dir)
+    except OfficesError as error:
+        print(f"queue-server: bad config: {error}", file=sys.stderr)
+        return 2
+    if not 0 < args.port < 65536 or (args.ssl_certfile is None) != (args.ssl_keyfile is None):
+        print(
+            "queue-server: --port must be 1-65535; --ssl-certfile and --ssl-keyfile go together",
+            file=sys.stderr,
+        )
+        return 2
+    problems = assets.missing_assets()
+    if problems:
+        print(f"queue-server: {assets.describe(problems)}", file=sys.stderr)
+        return 2
+    data_dir: Path = args.data_dir or DEFAULT_DATA_DIR
+    try:
+        for office_id in offices:  # held for the life of the process, as for one office
+            db_lock.acquire(office_db(data_dir, office_id))
+    except db_lock.DatabaseInUse as error:
+        print(f"queue-server: {error}", file=sys.stderr)
+        return 1
+
+    from queue_server.web.regency import create_regency_app
+
+    app = create_regency_app(offices, data_dir)
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    base = f"{_scheme(args)}://{shown}:{args.port}"
+    lines = [
+        f"Antre {__version__} - {len(offices)} offices from {args.config_dir}",
+        f"  regency: {base}/offices",
+    ]
+    lines += [f"  {config.name}: {base}/o/{office_id}/" for office_id, config in offices.items()]
+    print("\n".join(lines), flush=True)
+    return _run(app, args)
+
+
+def _run(app: Any, args: argparse.Namespace) -> int:
     server_config = uvicorn_config(
         app,
         host=args.host,
@@ -294,7 +367,11 @@ def _user_add(args: argparse.Namespace) -> int:
     if len(password) > auth.PASSWORD_MAX:
         print("queue-server: password too long", file=sys.stderr)
         return 2
-    db = Database(args.db or DEFAULT_DB)
+    try:
+        db = Database(_account_db(args))
+    except ValueError as error:
+        print(f"queue-server: {error}", file=sys.stderr)
+        return 2
     try:
         migrate(db.writer)
         upsert_user(db.writer, name, args.role, auth.hash_password(password), datetime.now().isoformat())
@@ -314,7 +391,11 @@ def _kiosk_pair(args: argparse.Namespace) -> int:
         print("queue-server: kiosk name must be 1-64 printable characters", file=sys.stderr)
         return 2
     token = auth.new_token()
-    db = Database(args.db or DEFAULT_DB)
+    try:
+        db = Database(_account_db(args))
+    except ValueError as error:
+        print(f"queue-server: {error}", file=sys.stderr)
+        return 2
     try:
         migrate(db.writer)
         pair_kiosk(db.writer, name, auth.token_hash(token), datetime.now().isoformat(), "cli")

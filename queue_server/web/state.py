@@ -23,3 +23,14 @@ class Antre:
 def antre(connection: HTTPConnection) -> Antre:
     state: Antre = connection.state.antre
     return state
+
+
+def base_path(connection: HTTPConnection) -> str:
+    """The path this office is served under: "" for one office, "/o/<id>" on a regency deployment."""
+    root: str = connection.scope.get("root_path", "")
+    return root.rstrip("/")
+
+
+def cookie_path(connection: HTTPConnection) -> str:
+    """Cookies stay with their office: a session at one office is no session at another."""
+    return base_path(connection) + "/"

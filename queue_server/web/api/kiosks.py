@@ -9,7 +9,7 @@ from queue_server.web.api.common import json_response, service
 from queue_server.web.auth import require
 from queue_server.web.bodies import read_object, string_field
 from queue_server.web.errors import ApiError
-from queue_server.web.state import antre
+from queue_server.web.state import antre, base_path, cookie_path
 
 KIOSK_COOKIE = "antre_kiosk"
 KIOSK_HEADER = "x-kiosk-token"
@@ -50,11 +50,12 @@ async def kiosk_pair_page(request: Request) -> Response:
     token = request.query_params.get("token", "")
     if not token or len(token) > 200 or await antre(request).accounts.kiosk(token) is None:
         raise ApiError(404, "unknown_kiosk", "this pairing link is not valid; ask the admin for a new one")
-    response = RedirectResponse("/kiosk", status_code=303)
+    response = RedirectResponse(f"{base_path(request)}/kiosk", status_code=303)
     response.set_cookie(
         KIOSK_COOKIE,
         token,
         max_age=10 * 365 * 24 * 3600,
+        path=cookie_path(request),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",

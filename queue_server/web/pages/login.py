@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from queue_server.engine.accounts import PASSWORD_MAX, USERNAME_MAX, InvalidCredentials, Throttled, csrf_token
 from queue_server.web import auth
 from queue_server.web.pages.render import Renderer
-from queue_server.web.state import antre
+from queue_server.web.state import antre, base_path, cookie_path
 
 LOGIN_FORM_MAX = 4096
 
@@ -54,13 +54,14 @@ class Login:
             return response
         except InvalidCredentials:
             return self._page(request, next_url, "counter.login_failed", 401, username=username)
-        target = next_url or ("/door" if session.role == "door" else "/")
+        base = base_path(request)
+        target = next_url or (f"{base}/door" if session.role == "door" else f"{base}/")
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             auth.SESSION_COOKIE,
             session.token,
             max_age=session.expires_in,
-            path="/",
+            path=cookie_path(request),
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",
@@ -75,8 +76,10 @@ class Login:
         form = await read_form(request)
         if token and isinstance(user, auth.Staff) and form.get("csrf") == csrf_token(token):
             await antre(request).accounts.log_out(user.principal)
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+        response = RedirectResponse(f"{base_path(request)}/login", status_code=303)
+        response.delete_cookie(
+            auth.SESSION_COOKIE, path=cookie_path(request), httponly=True, samesite="strict"
+        )
         return response
 
 

@@ -22,7 +22,7 @@ from queue_server.domain.settings import OfficeConfig
 from queue_server.domain.tickets import Ticket
 from queue_server.engine.accounts import Principal, csrf_token, token_hash
 from queue_server.web import auth, i18n
-from queue_server.web.state import antre
+from queue_server.web.state import antre, base_path
 
 WEB_DIR = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -72,9 +72,11 @@ class Renderer:
         lang = i18n.choose_language(request, self.config.language)
         t = self.catalogs.translator(lang)
         service = antre(request).service
+        base = base_path(request)
         page_data = {
             "page": page,
             "lang": lang,
+            "base": base,
             "office": {
                 "name": self.config.name,
                 "language": self.config.language,
@@ -100,9 +102,34 @@ class Renderer:
             messages=t.messages,
             page_data=page_data,
             services=service.services_view(),
+            base=base,
+            static=lambda path: base + self.static_url(path),
             **context,
         )
         response = HTMLResponse(html, status_code=status, headers=NO_STORE)
+        i18n.remember_language(request, response)
+        return response
+
+    def render_regency(
+        self, request: Request, template: str, page: str, data: dict[str, Any], **context: Any
+    ) -> HTMLResponse:
+        """A page of the regency itself (no office of its own): the shared layout, no office data."""
+        lang = i18n.choose_language(request, self.config.language)
+        t = self.catalogs.translator(lang)
+        html = self.env.get_template(template).render(
+            t=t,
+            lang=lang,
+            page=page,
+            office={"name": t("offices.title")},
+            switch={code: i18n.switch_url(request, code) for code in i18n.LANGUAGES},
+            messages=t.messages,
+            page_data={"page": page, "lang": lang, "base": "", **data},
+            base="",
+            static=self.static_url,
+            csrf="",
+            **context,
+        )
+        response = HTMLResponse(html, headers=NO_STORE)
         i18n.remember_language(request, response)
         return response
 
@@ -124,7 +151,9 @@ class Renderer:
         who = auth.principal(request)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if who is None:
-            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+            return RedirectResponse(
+                f"{base_path(request)}/login?next={quote(target, safe='')}", status_code=303
+            )
         if not who.may(*roles):
             return self.error_page(request, 403, "error.forbidden_page", login_next=target, role=who.role)
         return who

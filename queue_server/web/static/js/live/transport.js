@@ -36,7 +36,7 @@
   var DEFAULTS = {
     path: '/ws/display',
     kind: null, // 'display' | 'ticket'; guessed from path
-    httpBase: '', // prefix for HTTP URLs ('' = same origin)
+    httpBase: null, // prefix for HTTP URLs; null = the page's office base path (<html data-base>)
     wsBase: null, // e.g. 'ws://127.0.0.1:8765'; null = derived from location
     snapshotUrl: undefined, // display: '/api/v1/state'; ticket: none (WS sends it)
     eventsUrl: '/api/v1/events',
@@ -213,15 +213,21 @@
     }
   };
 
+  AntreLive.prototype._base = function () {
+    if (this.options.httpBase !== null && this.options.httpBase !== undefined) return this.options.httpBase;
+    var root = global.document && global.document.documentElement;
+    return (root && root.getAttribute('data-base')) || '';
+  };
+
   AntreLive.prototype._url = function (path) {
-    return this.options.httpBase + path;
+    return this._base() + path;
   };
 
   AntreLive.prototype._wsUrl = function () {
     var base = this.options.wsBase;
     if (!base) {
       var loc = global.location;
-      base = (loc.protocol === 'https:' ? 'wss://' : 'ws://') + loc.host;
+      base = (loc.protocol === 'https:' ? 'wss://' : 'ws://') + loc.host + this._base();
     }
     var url = base + this.path;
     // The ticket socket always answers with a whole snapshot; only the office

@@ -89,6 +89,18 @@
     return hex;
   }
 
+  /**
+   * The path this office is served under: '' for one office, '/o/<id>' on a regency deployment
+   * (docs/protocol.md). Every URL the pages build goes through here.
+   */
+  function base() {
+    return doc.documentElement.getAttribute('data-base') || '';
+  }
+
+  function at(path) {
+    return path.charAt(0) === '/' && path.indexOf(base() + '/') !== 0 ? base() + path : path;
+  }
+
   function csrfToken() {
     var meta = doc.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute('content') : '';
@@ -113,7 +125,7 @@
         reject(new Error('timeout'));
       }, opts.timeoutMs || 8000);
     });
-    var sent = fetch(url, {
+    var sent = fetch(at(url), {
       method: method,
       headers: headers,
       body: body !== undefined && body !== null ? JSON.stringify(body) : undefined,
@@ -271,7 +283,7 @@
       el.classList.toggle('admission-in', !outside);
     });
     each('qr', function (el) {
-      if (token) el.setAttribute('src', '/t/' + encodeURIComponent(token) + '/qr.svg');
+      if (token) el.setAttribute('src', at('/t/' + encodeURIComponent(token) + '/qr.svg'));
     });
   }
 
@@ -343,6 +355,8 @@
     newKey: newKey,
     request: request,
     send: send,
+    at: at,
+    base: base,
     errorText: errorText,
     serviceById: serviceById,
     serviceName: serviceName,

@@ -279,7 +279,7 @@
         me.busy = false;
         me.lastAnswer = res.status;
         if (res.status === 401) {
-          window.location.assign('/login?next=' + encodeURIComponent(window.location.pathname));
+          window.location.assign(A.at('/login?next=' + encodeURIComponent(window.location.pathname)));
           return;
         }
         if (res.status >= 400) {

@@ -83,7 +83,7 @@
 
   function answerFailed(res) {
     if (res && res.status === 401) {
-      window.location.assign('/login?next=' + encodeURIComponent('/door'));
+      window.location.assign(A.at('/login?next=' + encodeURIComponent(A.at('/door'))));
       return;
     }
     var code = res && res.body && res.body.error && res.body.error.code;

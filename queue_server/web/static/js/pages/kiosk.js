@@ -170,7 +170,7 @@
     A.show(A.byId('print-error'), false);
     A.byId('print-ticket').disabled = false;
     var follow = A.byId('follow-link');
-    follow.setAttribute('href', '/t/' + encodeURIComponent(ticket.token));
+    follow.setAttribute('href', A.at('/t/' + encodeURIComponent(ticket.token)));
     showStep('ticket');
     if (page.printer) {
       // Paper at once: a visitor who taps "Selesai" must not leave without it.
