@@ -8,6 +8,8 @@ from starlette.staticfiles import StaticFiles
 from queue_server.domain.settings import OfficeConfig
 from queue_server.web import live
 from queue_server.web.api import accounts, capacity, counters, kiosks, stream, tickets
+from queue_server.web.api import reports as reports_api
+from queue_server.web.api import survey as survey_api
 from queue_server.web.pages.login import Login
 from queue_server.web.pages.printing import PrintEndpoint
 from queue_server.web.pages.render import STATIC_DIR, Renderer
@@ -45,8 +47,23 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/v1/kiosks", kiosks.list_kiosks, methods=["GET"]),
         Route("/api/v1/kiosks/{name}", kiosks.unpair_kiosk, methods=["DELETE"]),
         Route("/kiosk/pair", kiosks.kiosk_pair_page),
+        *report_routes(),
         Route("/api/v1/state", stream.get_state),
         Route("/api/v1/events", stream.get_events),
+    ]
+
+
+def report_routes() -> list[BaseRoute]:
+    """Reports, the survey and its index (api-office.md "Satisfaction survey" and "Reports")."""
+    return [
+        Route("/api/v1/reports", reports_api.get_report, methods=["GET"]),
+        Route("/api/v1/reports/occupancy", reports_api.get_occupancy, methods=["GET"]),
+        Route("/api/v1/reports/tickets", reports_api.get_tickets_behind, methods=["GET"]),
+        Route("/api/v1/reports/ikm", survey_api.get_ikm, methods=["GET"]),
+        Route("/api/v1/survey/elements", survey_api.get_elements, methods=["GET"]),
+        Route("/api/v1/survey/counters/{counter}", survey_api.counter_latest, methods=["GET"]),
+        Route("/api/v1/survey/counters/{counter}", survey_api.counter_rating, methods=["POST"]),
+        Route("/api/v1/tickets/{token}/survey", survey_api.answer_survey, methods=["POST"]),
     ]
 
 
