@@ -120,6 +120,13 @@ def _surveys(db: sqlite_utils.Database) -> None:
     db.table("tickets").create_index(["counter", "status", "finished_at"])
 
 
+def _office_settings(db: sqlite_utils.Database) -> None:
+    # The office's configuration after the first start (the TOML only seeds it), and
+    # accounts an admin can disable without deleting their audit trail.
+    db.table("settings").create({"key": str, "value": str, "updated_at": str}, pk="key")
+    db.table("users").add_column("disabled", int, not_null_default=0)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _initial_schema),
     ("paired kiosks", _paired_kiosks),
@@ -127,6 +134,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("typed idempotency results", _typed_idempotency),
     ("audit trail", _audit),
     ("satisfaction surveys", _surveys),
+    ("office settings and disabled accounts", _office_settings),
 ]
 
 

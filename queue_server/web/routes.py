@@ -7,9 +7,8 @@ from starlette.staticfiles import StaticFiles
 
 from queue_server.domain.settings import OfficeConfig
 from queue_server.web import live
-from queue_server.web.api import accounts, capacity, counters, kiosks, stream, tickets
-from queue_server.web.api import reports as reports_api
-from queue_server.web.api import survey as survey_api
+from queue_server.web.api import accounts, capacity, counters, kiosks, stream, supervise, tickets, users
+from queue_server.web.api import admin as admin_api
 from queue_server.web.pages.login import Login
 from queue_server.web.pages.printing import PrintEndpoint
 from queue_server.web.pages.render import STATIC_DIR, Renderer
@@ -47,23 +46,31 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/v1/kiosks", kiosks.list_kiosks, methods=["GET"]),
         Route("/api/v1/kiosks/{name}", kiosks.unpair_kiosk, methods=["DELETE"]),
         Route("/kiosk/pair", kiosks.kiosk_pair_page),
-        *report_routes(),
+        *admin_routes(),
         Route("/api/v1/state", stream.get_state),
         Route("/api/v1/events", stream.get_events),
     ]
 
 
-def report_routes() -> list[BaseRoute]:
-    """Reports, the survey and its index (api-office.md "Satisfaction survey" and "Reports")."""
+def admin_routes() -> list[BaseRoute]:
+    """Live administration, accounts, audit and the supervisor's ticket actions (api-office.md)."""
     return [
-        Route("/api/v1/reports", reports_api.get_report, methods=["GET"]),
-        Route("/api/v1/reports/occupancy", reports_api.get_occupancy, methods=["GET"]),
-        Route("/api/v1/reports/tickets", reports_api.get_tickets_behind, methods=["GET"]),
-        Route("/api/v1/reports/ikm", survey_api.get_ikm, methods=["GET"]),
-        Route("/api/v1/survey/elements", survey_api.get_elements, methods=["GET"]),
-        Route("/api/v1/survey/counters/{counter}", survey_api.counter_latest, methods=["GET"]),
-        Route("/api/v1/survey/counters/{counter}", survey_api.counter_rating, methods=["POST"]),
-        Route("/api/v1/tickets/{token}/survey", survey_api.answer_survey, methods=["POST"]),
+        Route("/api/v1/services", admin_api.create_service, methods=["POST"]),
+        Route("/api/v1/services/{service}", admin_api.update_service, methods=["PATCH"]),
+        Route("/api/v1/counters", admin_api.create_counter, methods=["POST"]),
+        Route("/api/v1/counters/{counter}", admin_api.update_counter, methods=["PATCH"]),
+        Route("/api/v1/hours", admin_api.get_hours, methods=["GET"]),
+        Route("/api/v1/hours", admin_api.put_hours, methods=["PUT"]),
+        Route("/api/v1/running-text", admin_api.get_running_text, methods=["GET"]),
+        Route("/api/v1/running-text", admin_api.put_running_text, methods=["PUT"]),
+        Route("/api/v1/users", users.list_users, methods=["GET"]),
+        Route("/api/v1/users", users.create_user, methods=["POST"]),
+        Route("/api/v1/users/{username}", users.update_user, methods=["PATCH"]),
+        Route("/api/v1/audit", users.audit, methods=["GET"]),
+        Route("/api/v1/tickets", supervise.list_tickets, methods=["GET"]),
+        Route("/api/v1/tickets/id/{id}/cancel", supervise.cancel, methods=["POST"]),
+        Route("/api/v1/tickets/id/{id}/reactivate", supervise.reactivate, methods=["POST"]),
+        Route("/api/v1/tickets/id/{id}/transfer", supervise.transfer, methods=["POST"]),
     ]
 
 
