@@ -55,5 +55,8 @@ CODES: dict[str, type[DomainError]] = {
     "prefix_taken": Conflict,
     "counter_exists": Conflict,
     "invalid_request": Invalid,
+    "invalid_survey": Invalid,
+    "ticket_not_finished": Conflict,
+    "survey_already_answered": Conflict,
 }
 """Every code the rules refuse with, and its kind (tests/domain/test_error_codes.py keeps this complete)."""

@@ -9,6 +9,8 @@ from queue_server.domain.settings import OfficeConfig
 from queue_server.web import live
 from queue_server.web.api import accounts, capacity, counters, kiosks, stream, supervise, tickets, users
 from queue_server.web.api import admin as admin_api
+from queue_server.web.api import reports as reports_api
+from queue_server.web.api import survey as survey_api
 from queue_server.web.pages.login import Login
 from queue_server.web.pages.printing import PrintEndpoint
 from queue_server.web.pages.render import STATIC_DIR, Renderer
@@ -47,6 +49,7 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/v1/kiosks/{name}", kiosks.unpair_kiosk, methods=["DELETE"]),
         Route("/kiosk/pair", kiosks.kiosk_pair_page),
         *admin_routes(),
+        *report_routes(),
         Route("/api/v1/state", stream.get_state),
         Route("/api/v1/events", stream.get_events),
     ]
@@ -71,6 +74,20 @@ def admin_routes() -> list[BaseRoute]:
         Route("/api/v1/tickets/id/{id}/cancel", supervise.cancel, methods=["POST"]),
         Route("/api/v1/tickets/id/{id}/reactivate", supervise.reactivate, methods=["POST"]),
         Route("/api/v1/tickets/id/{id}/transfer", supervise.transfer, methods=["POST"]),
+    ]
+
+
+def report_routes() -> list[BaseRoute]:
+    """Reports, the survey and its index (api-office.md "Satisfaction survey" and "Reports")."""
+    return [
+        Route("/api/v1/reports", reports_api.get_report, methods=["GET"]),
+        Route("/api/v1/reports/occupancy", reports_api.get_occupancy, methods=["GET"]),
+        Route("/api/v1/reports/tickets", reports_api.get_tickets_behind, methods=["GET"]),
+        Route("/api/v1/reports/ikm", survey_api.get_ikm, methods=["GET"]),
+        Route("/api/v1/survey/elements", survey_api.get_elements, methods=["GET"]),
+        Route("/api/v1/survey/counters/{counter}", survey_api.counter_latest, methods=["GET"]),
+        Route("/api/v1/survey/counters/{counter}", survey_api.counter_rating, methods=["POST"]),
+        Route("/api/v1/tickets/{token}/survey", survey_api.answer_survey, methods=["POST"]),
     ]
 
 
