@@ -199,7 +199,8 @@ def sample_size(population: int) -> int:
         return 0
     chi2, p, d = 3.841, 0.5, 0.05
     n = chi2 * population * p * (1 - p) / (d * d * (population - 1) + chi2 * p * (1 - p))
-    return math.ceil(n - 1e-9)
+    # The published table rounds to the nearest whole respondent (N=50 -> 44, N=100 -> 80).
+    return math.floor(n + 0.5)
 
 
 def check_answerable(status: str, number: str, already: bool) -> None:

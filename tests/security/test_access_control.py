@@ -99,6 +99,15 @@ ACCESS_TABLE: tuple[Rule, ...] = (
     # -- live feeds (read-only; a display socket accepts no commands) -----------------------
     Rule("WS", "/ws/display", EVERYONE, WS, "lobby and entrance displays"),
     Rule("WS", "/ws/tickets/{token}", EVERYONE, WS, "the visitor's phone; token is the capability"),
+    # -- reports and the satisfaction survey ---------------------------------------------
+    Rule("GET", "/api/v1/reports", ADMINS, API, "figures per period, service, counter, officer"),
+    Rule("GET", "/api/v1/reports/occupancy", ADMINS, API, "peak inside, time at capacity, arrivals"),
+    Rule("GET", "/api/v1/reports/tickets", ADMINS, API, "the visits behind a report figure"),
+    Rule("GET", "/api/v1/reports/ikm", ADMINS, API, "the satisfaction index (IKM)"),
+    Rule("GET", "/api/v1/survey/elements", EVERYONE, API, "the visitor's phone shows the questions"),
+    Rule("POST", "/api/v1/tickets/{token}/survey", EVERYONE, API, "the visitor answers; token is the capability"),
+    Rule("GET", "/api/v1/survey/counters/{counter}", OFFICERS, API, "counter tablet (or a paired kiosk)"),
+    Rule("POST", "/api/v1/survey/counters/{counter}", OFFICERS, API, "counter tablet rating (or a paired kiosk)"),
     # -- HTML pages -------------------------------------------------------------------------
     Rule("GET", "/", EVERYONE, PAGE, "index of the screens"),
     Rule("GET", "/kiosk", EVERYONE, PAGE, "the ticket kiosk (public device)"),

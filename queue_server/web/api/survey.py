@@ -1,4 +1,4 @@
-"""The satisfaction survey: the nine elements (public), a visitor's answer (the ticket token), the IKM (admin)."""
+"""The satisfaction survey: the nine elements (public), a visitor's answer (its ticket token), the IKM."""
 
 from __future__ import annotations
 
