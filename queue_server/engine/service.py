@@ -371,6 +371,11 @@ class OfficeService:
     def hours_view(self) -> dict[str, Any]:
         return hours_dict(self.office.state.hours)
 
+    def is_closed_now(self) -> bool:
+        """Outside the opening hours (never, without hours)."""
+        hours = self.office.state.hours
+        return hours is not None and not hours.is_open(self.now())
+
     def opens_at(self) -> str | None:
         """When the office next opens, as ISO time; None while open (or with no hours)."""
         hours, now = self.office.state.hours, self.now()

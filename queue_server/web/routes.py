@@ -11,6 +11,7 @@ from queue_server.web.api import accounts, capacity, counters, kiosks, stream, s
 from queue_server.web.api import admin as admin_api
 from queue_server.web.api import reports as reports_api
 from queue_server.web.api import survey as survey_api
+from queue_server.web.pages.admin import AdminPages
 from queue_server.web.pages.login import Login
 from queue_server.web.pages.printing import PrintEndpoint
 from queue_server.web.pages.render import STATIC_DIR, Renderer
@@ -104,6 +105,7 @@ def page_routes(config: OfficeConfig) -> list[BaseRoute]:
     printer = PrintEndpoint(renderer)
     screens = Screens(renderer, printer.printer.enabled)
     login = Login(renderer)
+    admin_pages = AdminPages(renderer)
     return [
         Route("/", screens.index),
         Route("/kiosk", screens.kiosk),
@@ -113,6 +115,8 @@ def page_routes(config: OfficeConfig) -> list[BaseRoute]:
         Route("/counter/{counter}", screens.counter),
         Route("/t/{token}", screens.ticket),
         Route("/t/{token}/qr.svg", screens.ticket_qr),
+        Route("/admin", admin_pages.admin),
+        Route("/admin/live", admin_pages.live),
         Route("/login", login.form, methods=["GET"]),
         Route("/login", login.submit, methods=["POST"]),
         Route("/logout", login.logout, methods=["POST"]),
