@@ -19,7 +19,8 @@ def test_admin_change_is_seen_live_by_an_open_display(screens: Screens) -> None:
     admin.wait_for_selector("#admin-toast.admin-toast-ok:not([hidden])")
     # The section is re-rendered from the server: it shows what was committed.
     admin.wait_for_function(
-        "() => document.querySelector(\"[data-service-row='a'] input[name='name']\").value === 'Layanan Pajak'"
+        "() => document.querySelector(\"[data-service-row='a'] input[name='name']\").value"
+        " === 'Layanan Pajak'"
     )
     display.wait_for_function(
         "() => document.getElementById('waiting').textContent.includes('Layanan Pajak')", timeout=5000
@@ -67,5 +68,5 @@ def test_supervisor_cancels_and_reactivates_from_the_live_page(screens: Screens)
     live.click(f"#finished [data-ticket-row='{first['number']}'] button")
     live.wait_for_selector(f"[data-queue='a'] [data-ticket-row='{first['number']}']")
     queue = screens.state()["queues"]["a"]
-    assert [t["number"] for t in queue][0] == first["number"]
+    assert queue[0]["number"] == first["number"]
     assert not screens.problems
