@@ -56,6 +56,8 @@ def report_columns(by: str, group: str) -> list[str]:
         columns += ["standard_minutes", "over_standard"]
     if (by, group) == ("counter", "day"):
         columns += list(PUNCTUALITY)
+    if (by, group) == ("officer", "day"):
+        columns.append("first_call_at")
     return columns
 
 
@@ -111,6 +113,9 @@ def report(
         row |= visit_figures(cells.get(cell, []))
         if by == "service":
             row |= _standard(config, cell[1], cells.get(cell, []))
+        if (by, group) == ("officer", "day"):
+            # Extension: the officer's first call of the day (punctuality per officer).
+            row["first_call_at"] = min((v.start_at for v in cells.get(cell, [])), default=None)
         if (by, group) == ("counter", "day"):
             row |= extra[cell] if cell in extra else dict.fromkeys(PUNCTUALITY)
         rows.append(row)

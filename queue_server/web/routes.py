@@ -15,7 +15,9 @@ from queue_server.web.pages.admin import AdminPages
 from queue_server.web.pages.login import Login
 from queue_server.web.pages.printing import PrintEndpoint
 from queue_server.web.pages.render import STATIC_DIR, Renderer
+from queue_server.web.pages.reports import ReportPages
 from queue_server.web.pages.screens import Screens
+from queue_server.web.pages.survey import SurveyPages
 
 COUNTER = "/api/v1/counters/{counter}"
 
@@ -89,6 +91,7 @@ def report_routes() -> list[BaseRoute]:
         Route("/api/v1/survey/counters/{counter}", survey_api.counter_latest, methods=["GET"]),
         Route("/api/v1/survey/counters/{counter}", survey_api.counter_rating, methods=["POST"]),
         Route("/api/v1/tickets/{token}/survey", survey_api.answer_survey, methods=["POST"]),
+        Route("/api/v1/tickets/{token}/survey", survey_api.survey_state, methods=["GET"]),
     ]
 
 
@@ -105,6 +108,8 @@ def page_routes(config: OfficeConfig) -> list[BaseRoute]:
     printer = PrintEndpoint(renderer)
     screens = Screens(renderer, printer.printer.enabled)
     login = Login(renderer)
+    report_pages = ReportPages(renderer)
+    survey_pages = SurveyPages(renderer)
     admin_pages = AdminPages(renderer)
     return [
         Route("/", screens.index),
@@ -115,6 +120,11 @@ def page_routes(config: OfficeConfig) -> list[BaseRoute]:
         Route("/counter/{counter}", screens.counter),
         Route("/t/{token}", screens.ticket),
         Route("/t/{token}/qr.svg", screens.ticket_qr),
+        Route("/admin/reports", report_pages.reports),
+        Route("/admin/reports/tickets", report_pages.tickets),
+        Route("/admin/survey", survey_pages.admin),
+        Route("/admin/survey/print", survey_pages.printable),
+        Route("/survey/{counter}", survey_pages.counter),
         Route("/admin", admin_pages.admin),
         Route("/admin/live", admin_pages.live),
         Route("/login", login.form, methods=["GET"]),

@@ -97,7 +97,9 @@ async def test_the_office_row_counts_tickets_and_visits_with_exact_statistics(of
     assert row["service_minutes"] == {"mean": 7.5, "median": 7.5, "p90": 9.5}
 
 
-async def test_visits_belong_to_the_officer_who_called_them_even_on_one_counter(office: OfficeService) -> None:
+async def test_visits_belong_to_the_officer_who_called_them_even_on_one_counter(
+    office: OfficeService,
+) -> None:
     """Counter 1 had two officers: budi's A001 and siti's A002 are told apart by the audit seq ranges."""
     rows = {r["key"]: r for r in (await run(office, "officer"))["rows"]}
     assert set(rows) == {"budi", "siti"}
@@ -117,7 +119,9 @@ async def test_by_service_counts_the_transferred_visit_in_its_new_service(office
     assert rows["a"]["standard_minutes"] is None and rows["a"]["over_standard"] is None
 
 
-async def test_counter_days_give_opening_first_call_lateness_open_and_idle_time(office: OfficeService) -> None:
+async def test_counter_days_give_opening_first_call_lateness_open_and_idle_time(
+    office: OfficeService,
+) -> None:
     """Counter 1: open 08:05-08:25 (20 min), idle 5+5+3 while tickets waited, first call 10 min late.
 
     Counter 2: open from 08:30 to closing at 12:00 (210 min), 30 min late, idle 08:35-08:40 (A003

@@ -94,3 +94,11 @@ async def get_ikm(request: Request) -> Response:
             export.to_csv(body["elements"], ["id", "name", "nrr"]), f"ikm-{span.first}-{span.last}"
         )
     return json_response(body)
+
+
+async def survey_state(request: Request) -> Response:
+    """Whether this ticket can still answer (extension; the phone asks before it offers the survey)."""
+    ticket, _view = await ticket_for_token(request)
+    office = service(request)
+    answered = await surveys.answered(office, ticket)
+    return json_response({"done": str(ticket.status) == "done", "answered": answered})
