@@ -190,5 +190,8 @@ class Accounts:
     async def kiosks(self) -> list[dict[str, str]]:
         return await self.store.kiosks()
 
-    async def unpair_kiosk(self, name: str) -> bool:
-        return await self.store.unpair_kiosk(name)
+    async def unpair_kiosk(self, name: str, now: str = "", by: str = "") -> bool:
+        removed = await self.store.unpair_kiosk(name)
+        if removed and by:
+            await self.store.add_audit(audit.account_row(by, "kiosk_unpaired", name, now, {}))
+        return removed

@@ -174,7 +174,7 @@ def test_audit_lists_admin_changes_and_counter_steps_oldest_first(office: Office
     assert actions.index(("service_created", "ktp")) < actions.index(("call_next", "1"))
     assert ("user_created", "sari") in actions
     entry = resp.json()["entries"][0]
-    assert set(entry) == {"at", "user", "action", "target", "detail"}
+    assert set(entry) == {"at", "user", "action", "target", "detail"} and isinstance(entry["detail"], dict)
     assert_error(office.http.get("/audit?from=2026-13-01&to=2026-12-01", headers=office.admin), 422)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from starlette.requests import Request
@@ -86,4 +87,8 @@ async def audit(request: Request) -> Response:
     last = _day(request, "to", first if "from" in request.query_params else today)
     if first > last:
         raise ApiError(422, "invalid_period", "from is after to")
-    return json_response({"entries": await service(request).store.audit(first, last)})
+    entries = await service(request).store.audit(first, last)
+    for entry in entries:
+        # Stored as JSON text; answered as the object it is.
+        entry["detail"] = json.loads(entry["detail"]) if entry["detail"] else {}
+    return json_response({"entries": entries})
