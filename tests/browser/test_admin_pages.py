@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.browser.screens import PC, Screens
@@ -69,4 +70,23 @@ def test_supervisor_cancels_and_reactivates_from_the_live_page(screens: Screens)
     live.wait_for_selector(f"[data-queue='a'] [data-ticket-row='{first['number']}']")
     queue = screens.state()["queues"]["a"]
     assert queue[0]["number"] == first["number"]
+    assert not screens.problems
+
+
+def test_kiosk_shows_the_closed_screen_with_the_next_opening(screens: Screens) -> None:
+    """Outside the opening hours the kiosk's start screen is the closed screen naming the next opening."""
+    today = screens.state()["day"]
+    admin_token = screens.server.admin_token()
+    every_day = {d: ["08:00-16:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    resp = httpx.put(
+        f"{screens.base_url}/api/v1/hours",
+        json={**every_day, "closed_dates": [today]},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
+    assert resp.status_code == 200, resp.text
+    kiosk = screens.open("/kiosk", name="kiosk")
+    kiosk.wait_for_selector("#step-closed:not([hidden])")
+    text = kiosk.inner_text("#step-closed")
+    assert "Kantor sedang tutup" in text and "08:00" in text
+    assert kiosk.locator("#step-services").is_hidden()
     assert not screens.problems
