@@ -84,7 +84,23 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--password-stdin", action="store_true", help="read the admin's password from stdin")
     init.add_argument("--force", action="store_true", help="replace an existing config and database")
 
+    backup = commands.add_parser("backup", help="copy the database while the server runs (online backup)")
+    backup.add_argument("path", type=Path, metavar="PATH")
+    backup.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
+
+    config_cmd = commands.add_parser("config", help="the configuration the database holds")
+    config_commands = config_cmd.add_subparsers(dest="config_command", required=True)
+    export = config_commands.add_parser("export", help="print the live configuration as TOML")
+    export.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
+    import_ = config_commands.add_parser(
+        "import", help="replace the database's configuration with a TOML file"
+    )
+    import_.add_argument("--config", type=Path, default=_env_path("QUEUE_CONFIG"))
+    import_.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
+
     args = parser.parse_args(argv)
+    if args.command in ("backup", "config"):
+        return _operations(args)
     if args.command == "serve":
         return _serve(args)
     if args.command == "kiosk":
@@ -107,6 +123,17 @@ def _init(args: argparse.Namespace) -> int:
         password_stdin=args.password_stdin,
         force=args.force,
     )
+
+
+def _operations(args: argparse.Namespace) -> int:
+    from queue_server import operations
+
+    db_path: Path = args.db or DEFAULT_DB
+    if args.command == "backup":
+        return operations.backup(db_path, args.path)
+    if args.config_command == "export":
+        return operations.export(db_path)
+    return operations.import_config(resolve_config_path(args.config), db_path)
 
 
 def _env_path(name: str) -> Path | None:
@@ -202,7 +229,12 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"queue-server: {error}", file=sys.stderr)
         return 1
 
+    from queue_server.operations import toml_check
     from queue_server.web.app import create_app
+
+    mismatch = toml_check(config, config_path, db_path)
+    if mismatch:
+        print(mismatch, flush=True)
 
     app = create_app(config, db_path)
     _print_urls(config, config_path, db_path, args.host, args.port, _scheme(args))

@@ -175,8 +175,9 @@ def _service(raw: Any, index: int) -> ServiceConfig:
     if standard is not None and standard < 1:
         raise ConfigError(f"{table.key('standard_minutes')}: must be 1 or more")
     fee = table.take("fee", str, "")
+    is_open = table.take("open", bool, True)  # false: takes no new tickets (api-office)
     table.done()
-    return ServiceConfig(service_id, name, prefix, tuple(requirements), standard, fee)
+    return ServiceConfig(service_id, name, prefix, tuple(requirements), standard, fee, is_open)
 
 
 def _counter(raw: Any, index: int, known_services: set[str]) -> CounterConfig:

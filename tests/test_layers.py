@@ -19,8 +19,9 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "store": ({"domain", "wire"}, {"sqlite_utils"}),
     "bus": ({"wire"}, set()),
     "engine": ({"domain", "store", "bus", "wire"}, {"orjson"}),
+    "reports": ({"store", "domain"}, {"orjson"}),
     "web": (
-        {"engine", "bus", "domain", "wire", "config"},
+        {"engine", "reports", "bus", "domain", "wire", "config"},
         {"starlette", "jinja2", "segno", "escpos", "uvicorn", "websockets", "orjson"},
     ),
     "config": ({"domain"}, set()),

@@ -98,6 +98,8 @@ class Board:
             for service in self.services:
                 self.queues.setdefault(service["id"], [])
             self.counters = {c["id"]: dict(c) for c in event.counters}
+            if event.running_text is not None:
+                self.office = {**self.office, "running_text": event.running_text}
         elif isinstance(event, ev.DayStarted):
             self.day = event.day
             self.recent_calls = []

@@ -49,5 +49,14 @@ CODES: dict[str, type[DomainError]] = {
     "capacity_full": Conflict,
     "service_not_served": Conflict,
     "nothing_to_undo": Conflict,
+    "service_closed": Conflict,
+    "office_closed": Conflict,
+    "service_exists": Conflict,
+    "prefix_taken": Conflict,
+    "counter_exists": Conflict,
+    "invalid_request": Invalid,
+    "invalid_survey": Invalid,
+    "ticket_not_finished": Conflict,
+    "survey_already_answered": Conflict,
 }
 """Every code the rules refuse with, and its kind (tests/domain/test_error_codes.py keeps this complete)."""

@@ -127,6 +127,13 @@ class TicketUndone(TicketEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class TicketReactivated(TicketEvent):
+    """A supervisor put a no-show or cancelled ticket back in its queue, at its original place."""
+
+    TYPE: ClassVar[str] = "ticket.reactivated"
+
+
+@dataclass(frozen=True, slots=True)
 class OccupancyChanged(Event):
     """Inside count, capacity or the outside queue changed."""
 
@@ -152,10 +159,12 @@ class CounterClosed(Event):
 
 @dataclass(frozen=True, slots=True)
 class ConfigChanged(Event):
-    """Services or counters changed: the full new lists."""
+    """Services or counters changed: the full new lists; `hours` and `running_text` when they changed."""
 
     services: list[dict[str, Any]]
     counters: list[dict[str, Any]]
+    hours: dict[str, Any] | None = None
+    running_text: str | None = None
     TYPE: ClassVar[str] = "config.changed"
 
 
@@ -178,6 +187,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     TicketCancelled,
     TicketTransferred,
     TicketUndone,
+    TicketReactivated,
     OccupancyChanged,
     CounterOpened,
     CounterClosed,
@@ -190,6 +200,7 @@ ALL_TYPES = tuple(BY_TYPE)
 # On the wire a ticket event's view is called `ticket` (api-v1); here `ticket` is the accessor.
 _WIRE_NAMES = {"ticket_view": "ticket"}
 _FIELDS: dict[type[Event], tuple[str, ...]] = {}
+_OPTIONAL: dict[type[Event], frozenset[str]] = {}
 
 
 def _payload_fields(cls: type[Event]) -> tuple[str, ...]:
@@ -200,16 +211,33 @@ def _payload_fields(cls: type[Event]) -> tuple[str, ...]:
     return names
 
 
+def _optional_fields(cls: type[Event]) -> frozenset[str]:
+    """Fields with a None default: left out of the wire form while None (added later, e.g. `hours`)."""
+    names = _OPTIONAL.get(cls)
+    if names is None:
+        names = frozenset(f.name for f in dataclasses.fields(cls) if f.default is None)
+        _OPTIONAL[cls] = names
+    return names
+
+
 def as_dict(event: Event) -> dict[str, Any]:
     """The event as api-v1 spells it: type, seq, at, then the payload."""
     data: dict[str, Any] = {"type": event.TYPE, "seq": event.seq, "at": event.at}
+    optional = _optional_fields(type(event))
     for name in _payload_fields(type(event)):
-        data[_WIRE_NAMES.get(name, name)] = getattr(event, name)
+        value = getattr(event, name)
+        if value is None and name in optional:
+            continue
+        data[_WIRE_NAMES.get(name, name)] = value
     return data
 
 
 def from_dict(data: dict[str, Any]) -> Event:
     """The event back from its api-v1 form (a stored or streamed event). Raises KeyError/TypeError."""
     cls = BY_TYPE[data["type"]]
-    values = {name: data[_WIRE_NAMES.get(name, name)] for name in _payload_fields(cls)}
+    optional = _optional_fields(cls)
+    values = {
+        name: data.get(_WIRE_NAMES.get(name, name)) if name in optional else data[_WIRE_NAMES.get(name, name)]
+        for name in _payload_fields(cls)
+    }
     return cls(seq=data["seq"], at=data["at"], **values)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from queue_server.domain import commands as cmd
 from queue_server.domain import events as ev
 from queue_server.domain.admission import admit_waiting_outside
 from queue_server.domain.errors import Conflict, Invalid
 from queue_server.domain.state import OfficeState, Step
-from queue_server.domain.tickets import INSIDE, PENDING, Status, Ticket, format_number
+from queue_server.domain.tickets import INSIDE, PENDING, Status, Ticket, format_number, iso
 
 
 def issue(state: OfficeState, step: Step, command: cmd.IssueTicket) -> Ticket:
     service = state.service(command.service)
+    if not service.open:
+        raise Conflict("service_closed", f"{service.name} takes no new tickets now", {"service": service.id})
+    if state.hours is not None:
+        now = datetime.fromisoformat(step.at)
+        if not state.hours.is_open(now):
+            opening = state.hours.next_opening(now)
+            when = f"{opening:%Y-%m-%d} {opening:%H:%M}" if opening else None
+            message = f"the office is closed; it opens {when}" if when else "the office is closed"
+            raise Conflict("office_closed", message, {"opens_at": iso(opening) if opening else None})
     if not 1 <= command.party_size <= state.occupancy.capacity:
         raise Invalid(
             "invalid_party_size",

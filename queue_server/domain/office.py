@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from queue_server.domain import admission, counters, issuing, undo
+from queue_server.domain import admin, admission, counters, issuing, supervise, undo
 from queue_server.domain import commands as cmd
 from queue_server.domain import events as ev
 from queue_server.domain.day import start_day
@@ -22,8 +22,11 @@ from queue_server.domain.settings import CounterConfig, ServiceConfig
 from queue_server.domain.state import Counter, OfficeState, Step
 from queue_server.domain.tickets import Ticket, iso
 
-Result = Ticket | Counter | dict[str, int] | undo.Undone | None
-"""What a command gives back: the ticket it touched, a counter, the occupancy, an undo, or nothing."""
+Result = Ticket | Counter | ServiceConfig | dict[str, int] | undo.Undone | None
+"""What a command gives back: the ticket it touched, a counter, a service, the occupancy, an undo."""
+
+AnyCommand = cmd.Command | admin.AdminCommand | supervise.SupervisorCommand
+"""Counter, visitor and door steps, admin changes and the supervisor's hand on the queue."""
 
 UNDOABLE_KINDS: dict[type, str] = {
     cmd.CallNext: "call",
@@ -55,13 +58,17 @@ class Office:
     ) -> None:
         self.state = OfficeState(services, counters_, capacity, day, seq, next_ticket_id)
 
-    def handle(self, command: cmd.Command, now: datetime) -> Outcome:
+    def handle(self, command: AnyCommand, now: datetime) -> Outcome:
         """Apply one command at `now` (office-local, aware). Call `roll_over(now)` first."""
         state = self.state
         step = Step(state, iso(now))
         before = state.occupancy.as_dict()
         kind = UNDOABLE_KINDS.get(type(command))
-        if kind is not None and isinstance(
+        if isinstance(command, admin.ADMIN_COMMANDS):
+            result: Result = admin.apply(state, step, command)
+        elif isinstance(command, supervise.SUPERVISOR_COMMANDS):
+            result = supervise.apply(state, step, command)
+        elif kind is not None and isinstance(
             command, cmd.CallNext | cmd.CallNumber | cmd.Finish | cmd.NoShow | cmd.Serve
         ):
             result = undo.journaled(
@@ -84,11 +91,15 @@ class Office:
         return step.events
 
     def config_changed(
-        self, now: datetime, services: list[dict[str, Any]], counters_: list[dict[str, Any]]
+        self,
+        now: datetime,
+        services: list[dict[str, Any]],
+        counters_: list[dict[str, Any]],
+        hours: dict[str, Any] | None = None,
     ) -> list[ev.Event]:
         """The event that tells screens the services or counters changed (e.g. at start-up)."""
         step = Step(self.state, iso(now))
-        step.emit(ev.ConfigChanged(*step.stamp(), services, counters_))
+        step.emit(ev.ConfigChanged(*step.stamp(), services, counters_, hours))
         return step.events
 
 

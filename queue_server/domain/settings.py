@@ -19,6 +19,7 @@ class ServiceConfig:
     requirements: tuple[str, ...] = ()
     standard_minutes: int | None = None
     fee: str = ""
+    open: bool = True  # a closed service issues no new tickets; its queue is still served
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.capacity import Occupancy
 from queue_server.domain.errors import Conflict, NotFound
 from queue_server.domain.estimates import ServiceTimes
+from queue_server.domain.hours import OpeningHours
 from queue_server.domain.queues import Queues
 from queue_server.domain.settings import CounterConfig, ServiceConfig
 from queue_server.domain.tickets import CURRENT, INSIDE, PENDING, Status, Ticket
@@ -66,6 +67,9 @@ class OfficeState:
         # and the service-time samples before it (undo.py puts both back).
         self.journal: dict[int, Ticket] | None = None
         self.journal_samples: dict[str, list[float]] = {}
+        # Set by the engine from the stored configuration; admin commands change them (admin.py).
+        self.hours: OpeningHours | None = None
+        self.running_text = ""
 
     # ----- views ------------------------------------------------------------------------
 

@@ -13,13 +13,16 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from queue_server.engine import audit
 from queue_server.engine.limits import LoginThrottle
 from queue_server.store import Store
 
 ROLES = ("admin", "officer", "door")
 USERNAME_MAX = 64
 PASSWORD_MAX = 1024
+PASSWORD_MIN = 8
 ADDRESS_FREE_FAILURES = 30
 """Counters share an office network: one officer's typos must not lock out the next,
 so an address gets more tries than a name before it has to wait."""
@@ -143,7 +146,42 @@ class Accounts:
         """Pair a kiosk device; returns its new token (shown once)."""
         token = new_token()
         await self.store.pair_kiosk(name, token_hash(token), now, by)
+        await self.store.add_audit(audit.account_row(by, "kiosk_paired", name, now, {}))
         return token
+
+    # ----- the admin's accounts page (every write on the store's writer thread, audited) -----
+
+    async def users(self) -> list[dict[str, Any]]:
+        return await self.store.users()
+
+    async def create_user(self, username: str, role: str, password: str, now: str, by: str) -> bool:
+        """A new account; False when the name is taken."""
+        hashed = await asyncio.to_thread(hash_password, password)
+        row = audit.account_row(by, "user_created", username, now, {"role": role})
+        return await self.store.create_user(username, role, hashed, now, row)
+
+    async def update_user(
+        self,
+        username: str,
+        now: str,
+        by: str,
+        role: str | None = None,
+        password: str | None = None,
+        disabled: bool | None = None,
+    ) -> dict[str, Any] | None:
+        """Change an account; disabling it or a new password ends its sessions. None if unknown."""
+        changes: dict[str, Any] = {}
+        detail: dict[str, Any] = {}
+        if role is not None:
+            changes["role"] = detail["role"] = role
+        if disabled is not None:
+            changes["disabled"] = int(disabled)
+            detail["disabled"] = disabled
+        if password is not None:
+            changes["password_hash"] = await asyncio.to_thread(hash_password, password)
+            detail["password_changed"] = True  # never the password or its hash
+        row = audit.account_row(by, "user_updated", username, now, detail)
+        return await self.store.update_user(username, changes, now, row)
 
     async def kiosk(self, token: str) -> str | None:
         """The name of the paired kiosk holding this token."""
@@ -152,5 +190,8 @@ class Accounts:
     async def kiosks(self) -> list[dict[str, str]]:
         return await self.store.kiosks()
 
-    async def unpair_kiosk(self, name: str) -> bool:
-        return await self.store.unpair_kiosk(name)
+    async def unpair_kiosk(self, name: str, now: str = "", by: str = "") -> bool:
+        removed = await self.store.unpair_kiosk(name)
+        if removed and by:
+            await self.store.add_audit(audit.account_row(by, "kiosk_unpaired", name, now, {}))
+        return removed

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from queue_server.domain import admin, supervise
 from queue_server.domain import commands as cmd
 from queue_server.domain import events as ev
 from queue_server.store.day import AuditRow
@@ -30,10 +31,24 @@ ACTIONS: dict[type, str] = {
     cmd.SetCapacity: "capacity_changed",
     cmd.CancelTicket: "ticket_cancelled",
     cmd.IssueTicket: "ticket_issued",
+    admin.CreateService: "service_created",
+    admin.UpdateService: "service_updated",
+    admin.CreateCounter: "counter_created",
+    admin.UpdateCounter: "counter_updated",
+    admin.SetHours: "hours_changed",
+    admin.SetRunningText: "running_text_changed",
+    supervise.SupervisorCancel: "ticket_cancelled",
+    supervise.Reactivate: "ticket_reactivated",
+    supervise.SupervisorTransfer: "ticket_transferred",
 }
 
 
-def row(actor: str, command: cmd.Command, at: str, events: list[ev.Event]) -> AuditRow:
+def row(
+    actor: str,
+    command: cmd.Command | admin.AdminCommand | supervise.SupervisorCommand,
+    at: str,
+    events: list[ev.Event],
+) -> AuditRow:
     """The audit row of one applied command (`events`: the ones it caused, in order)."""
     detail: dict[str, Any] = {}
     target = getattr(command, "counter", None) or ""
@@ -53,9 +68,38 @@ def row(actor: str, command: cmd.Command, at: str, events: list[ev.Event]) -> Au
             detail["capacity"] = command.capacity
         case cmd.IssueTicket():
             target = command.service
-        case cmd.CancelTicket():
+        case cmd.CancelTicket() | supervise.SupervisorCancel() | supervise.Reactivate():
             target = tickets[0] if tickets else str(command.ticket_id)
+        case supervise.SupervisorTransfer():
+            target = tickets[0] if tickets else str(command.ticket_id)
+            detail["service"] = command.service
+        case admin.CreateService() | admin.CreateCounter():
+            target = command.id
+            detail["name"] = command.name
+        case admin.UpdateService() | admin.UpdateCounter():
+            target = command.id
+            detail["changes"] = dict(command.changes)
+        case admin.SetHours():
+            target = "hours"
+            detail["hours"] = command.hours.as_dict() if command.hours is not None else None
+        case admin.SetRunningText():
+            target = "running_text"
+            detail["text"] = command.text
     first = events[0].seq if events else None
     last = events[-1].seq if events else None
     action = ACTIONS.get(type(command), type(command).__name__.lower())
-    return (at, at[:10], actor, action, target, json.dumps(detail, ensure_ascii=False), first, last)
+    return (
+        at,
+        at[:10],
+        actor,
+        action,
+        target,
+        json.dumps(detail, ensure_ascii=False, default=list),
+        first,
+        last,
+    )
+
+
+def account_row(actor: str, action: str, target: str, at: str, detail: dict[str, Any]) -> AuditRow:
+    """The audit row of a change outside the office's writer (accounts, kiosks): no events."""
+    return (at, at[:10], actor, action, target, json.dumps(detail, ensure_ascii=False), None, None)

@@ -22,12 +22,13 @@ from queue_server import wire
 from queue_server.bus.hub import Channel, Hub
 from queue_server.domain import commands as cmd
 from queue_server.domain import events as ev
+from queue_server.domain.admin import ADMIN_COMMANDS, hours_dict, service_view
 from queue_server.domain.board import Board
 from queue_server.domain.errors import DomainError
-from queue_server.domain.office import Office
+from queue_server.domain.office import AnyCommand, Office
 from queue_server.domain.settings import OfficeConfig
 from queue_server.domain.tickets import Ticket, iso
-from queue_server.engine import audit, idempotency, results
+from queue_server.engine import audit, configuration, idempotency, results
 from queue_server.engine.accounts import new_token, token_hash
 from queue_server.engine.clock import midnight_ticks
 from queue_server.engine.errors import Unavailable
@@ -45,7 +46,7 @@ DEFAULT_OFFICE = "default"
 
 @dataclass
 class _Job:
-    command: cmd.Command
+    command: AnyCommand
     idempotency: idempotency.Key | None
     future: asyncio.Future[Result] = field(repr=False)
     token: str | None = None
@@ -78,6 +79,9 @@ class OfficeService:
         self.accepting = False
         self._busy = False
         self._fingerprint = self._config_fingerprint()
+        # The configuration goes to the database with the next batch (seeding, then each admin change).
+        self._settings_dirty = False
+        self._held_settings = False  # whether the database held a configuration at start
 
     # ----- life cycle ---------------------------------------------------------------
 
@@ -88,6 +92,11 @@ class OfficeService:
         return self.now().date().isoformat()
 
     async def start(self) -> None:
+        held = self.store.settings()
+        self.config = configuration.served(self.config, held)
+        self._settings_dirty = True  # seeds a new database; refreshes the TOML-only settings of an old one
+        self._fingerprint = self._config_fingerprint()
+        self._held_settings = held is not None
         stored = self.store.load(recent_events=self.hub.history)
         self._restore(stored)
         self.channel.load(stored.recent_events)
@@ -126,6 +135,8 @@ class OfficeService:
             next_ticket_id=stored.next_ticket_id,
         )
         state = office.state
+        state.hours = self.config.hours
+        state.running_text = self.config.running_text
         state.occupancy.door_count = stored.door_count
         for counter_id, (is_open, reason) in stored.counters.items():
             if counter_id in state.counters:
@@ -161,7 +172,10 @@ class OfficeService:
         )
 
     def _capacity(self, stored: StoredOffice) -> int:
-        # A capacity set through the API survives restarts until the config file itself changes it.
+        # A capacity set through the API survives restarts (the database holds the configuration;
+        # before it did, until the config file itself changed it).
+        if self._held_settings and stored.capacity is not None:
+            return int(stored.capacity)
         if stored.capacity is None or stored.config_capacity != self.config.capacity:
             return self.config.capacity
         return int(stored.capacity)
@@ -198,7 +212,7 @@ class OfficeService:
 
     async def execute(
         self,
-        command: cmd.Command,
+        command: AnyCommand,
         idempotency_key: idempotency.Key | None = None,
         *,
         token: str | None = None,
@@ -291,6 +305,10 @@ class OfficeService:
                 answers.append((job, error))
                 continue
             events += outcome.events
+            if isinstance(job.command, (*ADMIN_COMMANDS, cmd.SetCapacity)):
+                self.config = configuration.from_state(self.config, self.office.state)
+                self._fingerprint = self._config_fingerprint()
+                self._settings_dirty = True
             if job.actor is not None:
                 trail.append(audit.row(job.actor, job.command, iso(now), outcome.events))
             result = results.from_outcome(self.office.state, outcome, token=job.token, nothing=job.nothing)
@@ -322,6 +340,7 @@ class OfficeService:
         trail: list[AuditRow] | None = None,
     ) -> Batch:
         tickets, counters = self.office.state.take_changes()
+        held, self._settings_dirty = self._settings_dirty, False
         return Batch(
             tickets=[ticket_row(t) for t in tickets],
             counters=[(c.id, int(c.open), c.reason) for c in counters],
@@ -329,6 +348,8 @@ class OfficeService:
             idempotency=records,
             audit=trail or [],
             office=self._office_row(),
+            settings=self.settings_data() if held else None,
+            settings_at=iso(self.now()),
         )
 
     async def tick(self) -> bool:
@@ -345,17 +366,27 @@ class OfficeService:
     # ----- reading (consistent: state only changes together with the disk) ---------
 
     def services_view(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": s.id,
-                "name": s.name,
-                "prefix": s.prefix,
-                "requirements": list(s.requirements),
-                "standard_minutes": s.standard_minutes,
-                "fee": s.fee,
-            }
-            for s in self.config.services
-        ]
+        return [service_view(s) for s in self.config.services]
+
+    def hours_view(self) -> dict[str, Any]:
+        return hours_dict(self.office.state.hours)
+
+    def is_closed_now(self) -> bool:
+        """Outside the opening hours (never, without hours)."""
+        hours = self.office.state.hours
+        return hours is not None and not hours.is_open(self.now())
+
+    def opens_at(self) -> str | None:
+        """When the office next opens, as ISO time; None while open (or with no hours)."""
+        hours, now = self.office.state.hours, self.now()
+        if hours is None or hours.is_open(now):
+            return None
+        opening = hours.next_opening(now)
+        return iso(opening) if opening else None
+
+    def settings_data(self) -> dict[str, Any]:
+        """The configuration as the database keeps it (with the live capacity)."""
+        return configuration.settings.as_data(configuration.from_state(self.config, self.office.state))
 
     def services_with_waiting(self) -> list[dict[str, Any]]:
         waiting = self.office.state.waiting_counts()
@@ -402,6 +433,11 @@ class OfficeService:
         if stored is None:
             return None
         return stored, stored.as_dict(None)
+
+    def live_views(self) -> list[ev.TicketView]:
+        """Today's tickets in issue order, as screens see them (no tokens)."""
+        state = self.office.state
+        return [state.view(t) for t in state.tickets.values()]
 
     def view_of(self, ticket_id: int) -> ev.TicketView | None:
         ticket = self.office.state.tickets.get(ticket_id)

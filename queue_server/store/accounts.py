@@ -22,7 +22,10 @@ def upsert_user(conn: sqlite3.Connection, username: str, role: str, password_has
 
 def user(conn: sqlite3.Connection, username: str) -> tuple[str, str] | None:
     """(role, password hash) of an account."""
-    row = conn.execute("SELECT role, password_hash FROM users WHERE username = ?", (username,)).fetchone()
+    # A disabled account cannot log in (it looks like an unknown one).
+    row = conn.execute(
+        "SELECT role, password_hash FROM users WHERE username = ? AND NOT disabled", (username,)
+    ).fetchone()
     return (row[0], row[1]) if row else None
 
 
@@ -42,7 +45,7 @@ def session(conn: sqlite3.Connection, token_hash: str, now: float) -> tuple[str,
     """(username, role) of a live session; the role is read fresh so a demotion takes effect."""
     row = conn.execute(
         "SELECT s.username, u.role FROM sessions s JOIN users u ON u.username = s.username "
-        "WHERE s.token_hash = ? AND s.expires_at > ?",
+        "WHERE s.token_hash = ? AND s.expires_at > ? AND NOT u.disabled",
         (token_hash, now),
     ).fetchone()
     return (row[0], row[1]) if row else None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queue_server.domain.tickets import Ticket
+from queue_server.store import settings
 from queue_server.store.rows import SELECT_TICKETS, UPSERT_TICKET, ticket_from_row
 from queue_server.wire import Envelope, decode
 
@@ -44,6 +45,8 @@ class Batch:
     idempotency: list[IdempotencyRow] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
     office: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = None  # the office's configuration, when an admin changed it
+    settings_at: str = ""
 
 
 def load(conn: sqlite3.Connection, recent_events: int) -> StoredOffice:
@@ -119,6 +122,8 @@ def commit(conn: sqlite3.Connection, batch: Batch) -> None:
                     office["config_json"],
                 ),
             )
+        if batch.settings is not None:
+            settings.save(conn, batch.settings, batch.settings_at)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -139,6 +144,10 @@ def day_history(conn: sqlite3.Connection, limit: int) -> list[Envelope]:
 def ticket_by_token_hash(conn: sqlite3.Connection, token_hash: str) -> Ticket | None:
     row = conn.execute(f"{SELECT_TICKETS} WHERE token_hash = ?", (token_hash,)).fetchone()
     return ticket_from_row(row) if row else None
+
+
+def tickets_of_day(conn: sqlite3.Connection, day: str) -> list[Ticket]:
+    return [ticket_from_row(r) for r in conn.execute(f"{SELECT_TICKETS} WHERE day = ? ORDER BY id", (day,))]
 
 
 def events_after(conn: sqlite3.Connection, seq: int, limit: int) -> list[Envelope]:

@@ -106,12 +106,35 @@ def _audit(db: sqlite_utils.Database) -> None:
     audit.create_index(["first_seq"])
 
 
+def _surveys(db: sqlite_utils.Database) -> None:
+    # One answer per ticket (the primary key refuses a second); the rest is what reports
+    # need and no more: service, counter and the local day the ticket was finished.
+    surveys = db.table("surveys")
+    columns: dict[str, type] = {"ticket_id": int, "day": str, "service": str, "counter": str, "rating": int}
+    columns |= {f"u{i}": int for i in range(1, 10)}
+    columns |= {"comment": str, "answered_at": str}
+    surveys.create(columns, pk="ticket_id", not_null={"day", "service"})
+    # The IKM reads a range of days, optionally one service or counter.
+    surveys.create_index(["day", "service", "counter"])
+    # Reports load a day's tickets by day and finished_at for a counter's latest done ticket.
+    db.table("tickets").create_index(["counter", "status", "finished_at"])
+
+
+def _office_settings(db: sqlite_utils.Database) -> None:
+    # The office's configuration after the first start (the TOML only seeds it), and
+    # accounts an admin can disable without deleting their audit trail.
+    db.table("settings").create({"key": str, "value": str, "updated_at": str}, pk="key")
+    db.table("users").add_column("disabled", int, not_null_default=0)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _initial_schema),
     ("paired kiosks", _paired_kiosks),
     ("events by type", _events_by_type),
     ("typed idempotency results", _typed_idempotency),
     ("audit trail", _audit),
+    ("satisfaction surveys", _surveys),
+    ("office settings and disabled accounts", _office_settings),
 ]
 
 

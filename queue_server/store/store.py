@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from queue_server.domain.tickets import Ticket
-from queue_server.store import accounts, day
-from queue_server.store.day import Batch, IdempotencyRow, StoredOffice
+from queue_server.store import accounts, day, settings, users
+from queue_server.store.day import AuditRow, Batch, IdempotencyRow, StoredOffice
 from queue_server.store.db import Database
 from queue_server.store.migrations import migrate, schema_version
 from queue_server.wire import Envelope
@@ -33,6 +33,10 @@ class Store:
 
     def load(self, recent_events: int) -> StoredOffice:
         return day.load(self.db.reader(), recent_events)
+
+    def settings(self) -> dict[str, Any] | None:
+        """The office's configuration as the database holds it (None before the first start)."""
+        return settings.load(self.db.reader())
 
     def day_history(self, limit: int) -> list[Envelope]:
         return day.day_history(self.db.reader(), limit)
@@ -70,6 +74,21 @@ class Store:
     async def unpair_kiosk(self, name: str) -> bool:
         return await self.db.write(lambda conn: accounts.unpair_kiosk(conn, name))
 
+    async def create_user(
+        self, username: str, role: str, password_hash: str, now: str, audit: AuditRow
+    ) -> bool:
+        return await self.db.write(
+            lambda conn: users.create_user(conn, username, role, password_hash, now, audit)
+        )
+
+    async def update_user(
+        self, username: str, changes: dict[str, Any], now: str, audit: AuditRow
+    ) -> dict[str, Any] | None:
+        return await self.db.write(lambda conn: users.update_user(conn, username, changes, now, audit))
+
+    async def add_audit(self, audit: AuditRow) -> None:
+        await self.db.write(lambda conn: users.add_audit(conn, audit))
+
     # ----- reads, on the reader threads -------------------------------------------------------
 
     async def ticket_by_token_hash(self, token_hash: str) -> Ticket | None:
@@ -89,6 +108,12 @@ class Store:
 
     async def audit(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
         return await self.db.read(lambda conn: day.audit_entries(conn, first_day, last_day))
+
+    async def users(self) -> list[dict[str, Any]]:
+        return await self.db.read(users.users)
+
+    async def tickets_of_day(self, day_: str) -> list[Ticket]:
+        return await self.db.read(lambda conn: day.tickets_of_day(conn, day_))
 
     async def kiosks(self) -> list[dict[str, str]]:
         return await self.db.read(accounts.kiosks)

@@ -57,6 +57,8 @@ def error_response(
     details: dict[str, Any] | None = None,
 ) -> Response:
     error: dict[str, Any] = {"code": code, "message": message}
+    if details and "opens_at" in details:
+        error["opens_at"] = details["opens_at"]  # api-office: office_closed carries it in the error itself
     if details:
         error["details"] = details  # facts for the screen's own wording (docs/protocol.md)
     return JSONResponse({"error": error}, status_code=status, headers=headers)

@@ -7,11 +7,17 @@ from starlette.staticfiles import StaticFiles
 
 from queue_server.domain.settings import OfficeConfig
 from queue_server.web import live
-from queue_server.web.api import accounts, capacity, counters, kiosks, stream, tickets
+from queue_server.web.api import accounts, capacity, counters, kiosks, stream, supervise, tickets, users
+from queue_server.web.api import admin as admin_api
+from queue_server.web.api import reports as reports_api
+from queue_server.web.api import survey as survey_api
+from queue_server.web.pages.admin import AdminPages
 from queue_server.web.pages.login import Login
 from queue_server.web.pages.printing import PrintEndpoint
 from queue_server.web.pages.render import STATIC_DIR, Renderer
+from queue_server.web.pages.reports import ReportPages
 from queue_server.web.pages.screens import Screens
+from queue_server.web.pages.survey import SurveyPages
 
 COUNTER = "/api/v1/counters/{counter}"
 
@@ -45,8 +51,47 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/v1/kiosks", kiosks.list_kiosks, methods=["GET"]),
         Route("/api/v1/kiosks/{name}", kiosks.unpair_kiosk, methods=["DELETE"]),
         Route("/kiosk/pair", kiosks.kiosk_pair_page),
+        *admin_routes(),
+        *report_routes(),
         Route("/api/v1/state", stream.get_state),
         Route("/api/v1/events", stream.get_events),
+    ]
+
+
+def admin_routes() -> list[BaseRoute]:
+    """Live administration, accounts, audit and the supervisor's ticket actions (api-office.md)."""
+    return [
+        Route("/api/v1/services", admin_api.create_service, methods=["POST"]),
+        Route("/api/v1/services/{service}", admin_api.update_service, methods=["PATCH"]),
+        Route("/api/v1/counters", admin_api.create_counter, methods=["POST"]),
+        Route("/api/v1/counters/{counter}", admin_api.update_counter, methods=["PATCH"]),
+        Route("/api/v1/hours", admin_api.get_hours, methods=["GET"]),
+        Route("/api/v1/hours", admin_api.put_hours, methods=["PUT"]),
+        Route("/api/v1/running-text", admin_api.get_running_text, methods=["GET"]),
+        Route("/api/v1/running-text", admin_api.put_running_text, methods=["PUT"]),
+        Route("/api/v1/users", users.list_users, methods=["GET"]),
+        Route("/api/v1/users", users.create_user, methods=["POST"]),
+        Route("/api/v1/users/{username}", users.update_user, methods=["PATCH"]),
+        Route("/api/v1/audit", users.audit, methods=["GET"]),
+        Route("/api/v1/tickets", supervise.list_tickets, methods=["GET"]),
+        Route("/api/v1/tickets/id/{id}/cancel", supervise.cancel, methods=["POST"]),
+        Route("/api/v1/tickets/id/{id}/reactivate", supervise.reactivate, methods=["POST"]),
+        Route("/api/v1/tickets/id/{id}/transfer", supervise.transfer, methods=["POST"]),
+    ]
+
+
+def report_routes() -> list[BaseRoute]:
+    """Reports, the survey and its index (api-office.md "Satisfaction survey" and "Reports")."""
+    return [
+        Route("/api/v1/reports", reports_api.get_report, methods=["GET"]),
+        Route("/api/v1/reports/occupancy", reports_api.get_occupancy, methods=["GET"]),
+        Route("/api/v1/reports/tickets", reports_api.get_tickets_behind, methods=["GET"]),
+        Route("/api/v1/reports/ikm", survey_api.get_ikm, methods=["GET"]),
+        Route("/api/v1/survey/elements", survey_api.get_elements, methods=["GET"]),
+        Route("/api/v1/survey/counters/{counter}", survey_api.counter_latest, methods=["GET"]),
+        Route("/api/v1/survey/counters/{counter}", survey_api.counter_rating, methods=["POST"]),
+        Route("/api/v1/tickets/{token}/survey", survey_api.answer_survey, methods=["POST"]),
+        Route("/api/v1/tickets/{token}/survey", survey_api.survey_state, methods=["GET"]),
     ]
 
 
@@ -63,6 +108,9 @@ def page_routes(config: OfficeConfig) -> list[BaseRoute]:
     printer = PrintEndpoint(renderer)
     screens = Screens(renderer, printer.printer.enabled)
     login = Login(renderer)
+    report_pages = ReportPages(renderer)
+    survey_pages = SurveyPages(renderer)
+    admin_pages = AdminPages(renderer)
     return [
         Route("/", screens.index),
         Route("/kiosk", screens.kiosk),
@@ -72,6 +120,13 @@ def page_routes(config: OfficeConfig) -> list[BaseRoute]:
         Route("/counter/{counter}", screens.counter),
         Route("/t/{token}", screens.ticket),
         Route("/t/{token}/qr.svg", screens.ticket_qr),
+        Route("/admin/reports", report_pages.reports),
+        Route("/admin/reports/tickets", report_pages.tickets),
+        Route("/admin/survey", survey_pages.admin),
+        Route("/admin/survey/print", survey_pages.printable),
+        Route("/survey/{counter}", survey_pages.counter),
+        Route("/admin", admin_pages.admin),
+        Route("/admin/live", admin_pages.live),
         Route("/login", login.form, methods=["GET"]),
         Route("/login", login.submit, methods=["POST"]),
         Route("/logout", login.logout, methods=["POST"]),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
@@ -26,15 +24,11 @@ def test_the_installed_uvicorn_is_one_the_fast_path_was_tested_with() -> None:
     )
 
 
-def test_the_private_state_the_fast_path_reads_still_exists() -> None:
+async def test_the_private_state_the_fast_path_reads_still_exists() -> None:
     """Every attribute the subclasses read is set by uvicorn's WebSocket protocol on a new connection."""
-    loop = asyncio.new_event_loop()
-    try:
-        config = uvicorn.Config(app=lambda scope, receive, send: None, lifespan="off")
-        config.load()
-        state = uvicorn.server.ServerState()
-        protocol = WebSocketsSansIOProtocol(config=config, server_state=state, app_state={})
-        missing = [name for name in fastpath.PRIVATE_ATTRIBUTES if not hasattr(protocol, name)]
-    finally:
-        loop.close()
+    config = uvicorn.Config(app=lambda scope, receive, send: None, lifespan="off")
+    config.load()
+    state = uvicorn.server.ServerState()
+    protocol = WebSocketsSansIOProtocol(config=config, server_state=state, app_state={})
+    missing = [name for name in fastpath.PRIVATE_ATTRIBUTES if not hasattr(protocol, name)]
     assert not missing, f"uvicorn's WebSocket protocol no longer has {missing}; web/fastpath.py needs a look"

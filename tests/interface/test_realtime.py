@@ -394,7 +394,10 @@ async def test_events_polling_with_future_since_sends_snapshot(office: Office) -
 
 
 def test_config_change_on_restart_emits_config_changed(office: Office) -> None:
-    """Restarted with a changed config, the server emits config.changed with the full new lists."""
+    """A changed config file applied with `config import` is served after the restart, with config.changed.
+
+    Without the import the database keeps its configuration (api-office.md) and `serve` says so.
+    """
     server = office.server
     office.issue_ok("a")
     before = office.seq()
@@ -404,6 +407,12 @@ def test_config_change_on_restart_emits_config_changed(office: Office) -> None:
         + '\n[[services]]\nid = "c"\nname = "Layanan C"\nprefix = "C"\n',
         encoding="utf-8",
     )
+    server.start()
+    assert [s["id"] for s in office.services()] == ["a", "b"]
+    assert "no longer matches the database (services)" in server.log_text()
+    server.stop()
+    done = server.cli("config", "import", "--config", str(server.config_path), "--db", str(server.db_path))
+    assert done.returncode == 0, done.stderr
     server.start()
     body = office.http.get("/events", params={"since": before}).json()
     changed = [e for e in body["events"] if e["type"] == "config.changed"]

@@ -128,7 +128,15 @@ def param_names(rule: Rule) -> list[str]:
 
 
 #: Real values for the path parameters, so body fuzzing reaches the handlers' deeper checks.
-EXISTING = {"counter": "1", "token": "fuzz-unknown-token", "name": "kios-1"}
+EXISTING = {
+    "counter": "1",
+    "token": "fuzz-unknown-token",
+    "name": "kios-1",
+    # The admin rows: an existing service, an account that does not exist, a ticket id.
+    "service": "b",
+    "username": "fuzz-nobody",
+    "id": "1",
+}
 
 
 @fuzzing.FUZZ_SETTINGS

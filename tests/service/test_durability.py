@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 
 from queue_server.bus.hub import Hub
 from queue_server.config import OfficeConfig, parse_config
+from queue_server.domain import admin
 from queue_server.domain import commands as cmd
 from queue_server.domain.errors import DomainError
 from queue_server.engine.errors import Unavailable
@@ -119,14 +121,19 @@ async def test_refusals_are_not_saved_and_do_not_block_the_batch(tmp_path: Path)
     await stopped(again)
 
 
-async def test_changed_config_is_announced(tmp_path: Path) -> None:
-    """Starting with different services or counters emits config.changed."""
+async def test_changed_config_file_does_not_override_the_database(tmp_path: Path) -> None:
+    """After the first start the database holds the services: a changed TOML is not applied on restart
+    (`config import` applies it); an admin change is announced with config.changed and survives."""
     clock = Clock()
     service = await started(tmp_path / "q.db", clock)
+    await service.execute(admin.UpdateService("b", (("name", "Layanan Baru"),)), actor="kepala")
+    await asyncio.sleep(0.01)  # events are published right after the answers
+    assert service.channel.history[-1].type == "config.changed"
     await stopped(service)
-    changed = parse_config(SMALL_OFFICE_TOML.replace('name = "Layanan A"', 'name = "Layanan Baru"'))
+    changed = parse_config(SMALL_OFFICE_TOML.replace('name = "Layanan A"', 'name = "Layanan Lain"'))
     again = await started(tmp_path / "q.db", clock, changed)
-    assert again.channel.history[-1].type == "config.changed"
+    names = {s["id"]: s["name"] for s in again.services_view()}
+    assert names == {"a": "Layanan A", "b": "Layanan Baru"}
     await stopped(again)
 
 

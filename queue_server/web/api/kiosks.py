@@ -38,9 +38,10 @@ async def list_kiosks(request: Request) -> Response:
 
 
 async def unpair_kiosk(request: Request) -> Response:
-    require(request, "admin")
+    who = require(request, "admin")
     name = request.path_params["name"]
-    if not await antre(request).accounts.unpair_kiosk(name):
+    now = service(request).now().isoformat(timespec="seconds")
+    if not await antre(request).accounts.unpair_kiosk(name, now, who.username):
         raise ApiError(404, "unknown_kiosk", f"no kiosk named {name!r} is paired")
     return json_response({"name": name, "paired": False})
 

@@ -97,7 +97,8 @@ class Renderer:
             t=t,
             lang=lang,
             page=page,
-            office=self.config,
+            # The engine's configuration: the database's, with every admin change so far.
+            office=service.config,
             switch={code: i18n.switch_url(request, code) for code in i18n.LANGUAGES},
             messages=t.messages,
             page_data=page_data,

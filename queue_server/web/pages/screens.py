@@ -11,6 +11,7 @@ from starlette.responses import Response
 from queue_server import __version__
 from queue_server.web.api.kiosks import paired_kiosk
 from queue_server.web.pages.render import Renderer
+from queue_server.web.state import antre
 
 PAUSE_REASONS = ("break", "prayer", "meeting")
 
@@ -29,7 +30,14 @@ class Screens:
     async def kiosk(self, request: Request) -> Response:
         # A paired kiosk stays a kiosk at any size; an unpaired phone keeps its ticket (kiosk.js).
         paired = await paired_kiosk(request) is not None
-        data = {"printer": self.printer_enabled, "paired": paired}
+        office = antre(request).service
+        # Outside the opening hours the kiosk shows its closed screen with the next opening.
+        data = {
+            "printer": self.printer_enabled,
+            "paired": paired,
+            "closed": office.is_closed_now(),
+            "opens_at": office.opens_at(),
+        }
         return self.pages.render(request, "kiosk.html", "kiosk", data)
 
     async def display(self, request: Request) -> Response:

@@ -185,6 +185,9 @@
           return copy;
         });
       }
+      if (typeof ev.running_text === 'string') {
+        state.office = Object.assign({}, state.office || {}, { running_text: ev.running_text });
+      }
     } else if (t === 'day.started') {
       state.day = ev.day;
       state.recent_calls = [];

@@ -45,6 +45,7 @@
     renderCounters(state);
     renderLastCalls(state);
     renderWaiting(state);
+    renderTicker(state);
     renderOccupancy(state.occupancy || {});
   }
 
@@ -101,11 +102,21 @@
     });
   }
 
+  function renderTicker(state) {
+    // The running text follows config.changed (the admin page), like the services and counters.
+    var text = state.office && typeof state.office.running_text === 'string' ? state.office.running_text : null;
+    var ticker = A.byId('ticker');
+    if (!ticker || text === null) return;
+    A.setText(ticker.querySelector('span'), text);
+    ticker.hidden = !text;
+  }
+
   function renderWaiting(state) {
     var grid = A.byId('waiting');
     A.clear(grid);
     var waiting = state.waiting || {};
-    (page.services || []).forEach(function (s) {
+    // The live list (config.changed renames or adds services), the page's list before the first snapshot.
+    (state.services || page.services || []).forEach(function (s) {
       grid.appendChild(A.make('span', null, s.name));
       grid.appendChild(A.make('span', 'count', waiting[s.id] || 0));
     });

@@ -69,6 +69,8 @@
   }
 
   function showStep(step) {
+    // Outside the opening hours the start screen is the closed screen (with the next opening).
+    if (kiosk.closed && step === 'services') step = 'closed';
     kiosk.step = step;
     var steps = document.querySelectorAll('[data-step]');
     for (var i = 0; i < steps.length; i++) steps[i].hidden = steps[i].getAttribute('data-step') !== step;
@@ -154,9 +156,26 @@
     );
   }
 
+  function showClosed(opensAt) {
+    kiosk.closed = true;
+    var when = opensAt ? opensAt.slice(0, 10) + ' ' + opensAt.slice(11, 16) : null;
+    var now = new Date();
+    var today = now.getFullYear() + '-' + ('0' + (now.getMonth() + 1)).slice(-2) + '-' + ('0' + now.getDate()).slice(-2);
+    if (when && opensAt.slice(0, 10) === today) when = opensAt.slice(11, 16);
+    A.setText(A.byId('closed-opens'), when ? A.msg('kiosk.closed_opens', { when: when }) : A.msg('kiosk.closed_never'));
+    showStep('closed');
+    // Look again at the opening time (and every few minutes, in case the admin changed the hours).
+    var wait = opensAt ? Math.max(10000, Date.parse(opensAt) - Date.now() + 2000) : 300000;
+    setTimeout(function () { window.location.reload(); }, Math.min(wait, 300000));
+  }
+
   function issueFailed(res) {
     var el = A.byId('issue-error');
     var code = res && res.body && res.body.error && res.body.error.code;
+    if (code === 'office_closed') {
+      showClosed(res.body.error.opens_at || null);
+      return;
+    }
     A.setText(el, code && A.has('error.' + code) ? A.errorText(res) : A.msg('kiosk.error_issue'));
     A.show(el, true);
     armIdle();
@@ -208,6 +227,8 @@
       }
     );
   }
+
+  if (page.closed) showClosed(page.opens_at || null);
 
   var tiles = document.querySelectorAll('[data-service]');
   for (var i = 0; i < tiles.length; i++) {
