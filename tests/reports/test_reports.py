@@ -23,7 +23,7 @@ from queue_server.config import parse_config
 from queue_server.domain import commands as cmd
 from queue_server.engine.service import OfficeService
 from queue_server.reports import export, queries
-from tests.service.test_durability import Clock, started, stopped
+from tests.engine.test_durability import Clock, started, stopped
 from tests.support.server import SMALL_OFFICE_TOML
 
 HOURS = '\n[hours]\nfri = ["08:00-12:00"]\n'

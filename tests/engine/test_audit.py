@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from queue_server.domain import commands as cmd
-from tests.service.test_durability import Clock, started, stopped
+from tests.engine.test_durability import Clock, started, stopped
 
 
 async def test_counter_steps_are_audited_with_the_officer_and_their_events(tmp_path: Path) -> None:
