@@ -97,10 +97,14 @@ def report(
         raise InvalidPeriod(f"by is one of {', '.join(BY)}; group one of {', '.join(GROUPS)}")
     ledger = fresh(db, conn)
     cells: dict[tuple[str, str], list[Visit]] = defaultdict(list)
+    periods: dict[str, str] = {}  # day -> its period, worked out once per day
     for visit in ledger.between(period.first, period.last):
         key = _key(visit, by)
         if key is not None:
-            cells[(stats.period_of(visit.day, group), key)].append(visit)
+            name = periods.get(visit.day)
+            if name is None:
+                name = periods[visit.day] = stats.period_of(visit.day, group)
+            cells[(name, key)].append(visit)
     tickets = _ticket_counts(conn, period, by, group) if by in ("office", "service") else {}
     punctual = (by, group) == ("counter", "day")
     extra = counter_days(ledger, config, period.first, period.last) if punctual else {}
@@ -166,20 +170,30 @@ def occupancy(
         return cells[key]
 
     samples = ledger.occupancy
-    for _t, day, inside, _capacity, outside in samples:
+    # One pass, a day at a time: a year is ~400,000 samples, so no call per sample.
+    row: dict[str, Any] | None = None
+    row_day = ""
+    last = len(samples) - 1
+    for i, (t, day, inside, capacity, outside) in enumerate(samples):
         if not period.first <= day <= period.last:
             continue
-        row = cell(day)
-        row["peak_inside"] = max(row["peak_inside"], inside)
-        row["max_outside_people"] = max(row["max_outside_people"], outside)
-    # Time at capacity: from a sample with inside >= capacity to the next sample, cut at local midnights.
-    for i, (t, _day, inside, capacity, _outside) in enumerate(samples):
-        if capacity <= 0 or inside < capacity:
+        if day != row_day:
+            row, row_day = cell(day), day
+        assert row is not None
+        if inside > row["peak_inside"]:
+            row["peak_inside"] = inside
+        if outside > row["max_outside_people"]:
+            row["max_outside_people"] = outside
+        if capacity <= 0 or inside < capacity or i == last:
             continue
-        end = samples[i + 1][0] if i + 1 < len(samples) else t
-        for day, seconds_in_day in _split_by_day(t, end, config):
-            if period.first <= day <= period.last:
-                cell(day)["minutes_at_capacity"] += seconds_in_day / 60
+        # Time at capacity: until the next sample, cut at local midnights.
+        following = samples[i + 1]
+        if following[1] == day:
+            row["minutes_at_capacity"] += (following[0] - t) / 60
+            continue
+        for piece_day, seconds_in_day in _split_by_day(t, following[0], config):
+            if period.first <= piece_day <= period.last:
+                cell(piece_day)["minutes_at_capacity"] += seconds_in_day / 60
     rows = conn.execute(
         "SELECT day, substr(issued_at, 12, 2), count(*) FROM tickets WHERE day BETWEEN ? AND ? GROUP BY 1, 2",
         (period.first, period.last),
