@@ -181,7 +181,7 @@ def ikm(nrrs: list[float]) -> float:
 
 def round_half_up(value: float, digits: int = 2) -> float:
     """Rounding as the regulation's tables do (81.945 -> 81.95), not banker's rounding."""
-    scale = 10**digits
+    scale: float = 10.0**digits
     return math.floor(value * scale + 0.5 + 1e-9) / scale
 
 
