@@ -22,10 +22,23 @@ def _days(first: str, last: str) -> list[date]:
     return [a + timedelta(days=i) for i in range((b - a).days + 1)]
 
 
-def _open_intervals(ledger: Ledger, until: float) -> dict[str, list[Interval]]:
-    """Each counter's open intervals over the whole ledger (still open: up to `until`)."""
+def _open_intervals(
+    ledger: Ledger, until: float, open_at_start: dict[str, bool], origin: float
+) -> dict[str, list[Interval]]:
+    """Each counter's open intervals over the whole ledger (still open: up to `until`).
+
+    A counter that starts open (the config's `open`, true unless it says otherwise) and is
+    never closed is open all along: most offices never press "open" at all. Its state before
+    the first recorded change is the opposite of that change.
+    """
     out: dict[str, list[Interval]] = defaultdict(list)
     since: dict[str, float] = {}
+    first_change: dict[str, bool] = {}
+    for _t, _day, counter, is_open in ledger.counter_changes:
+        first_change.setdefault(counter, is_open)
+    for counter, starts_open in open_at_start.items():
+        if (not first_change[counter]) if counter in first_change else starts_open:
+            since[counter] = origin
     for t, _day, counter, is_open in ledger.counter_changes:
         if is_open:
             since.setdefault(counter, t)
@@ -75,7 +88,8 @@ def counter_days(
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """(day, counter) -> opens_at, first_call_at, late_minutes, open_minutes, idle_minutes."""
     zone = config.zone
-    opened = _open_intervals(ledger, clock.time())
+    origin = datetime.combine(date.fromisoformat(first), time(), zone).timestamp()
+    opened = _open_intervals(ledger, clock.time(), {c.id: c.open for c in config.counters}, origin)
     visits: dict[tuple[str, str], list[Visit]] = defaultdict(list)
     for visit in ledger.between(first, last):
         visits[(visit.day, visit.counter)].append(visit)
@@ -97,12 +111,12 @@ def counter_days(
             key = (day.isoformat(), counter)
             in_day = stats.intersect(stats.merge(opened.get(counter, [])), [window])
             todays = visits.get(key, [])
-            if not in_day and not todays:
-                continue
             is_open = stats.intersect(in_day, within)
+            waiting = _waiting_intervals(ledger, services.get(counter, ()), window)
+            if not todays and not (is_open and waiting):
+                continue  # nothing happened at this counter that day: no visit, nobody waiting for it
             busy = stats.merge((v.start, v.end if v.end is not None else window[1]) for v in todays)
             free = stats.subtract(is_open, busy)
-            waiting = _waiting_intervals(ledger, services.get(counter, ()), window)
             idle = stats.intersect(free, waiting)
             first_call = min(todays, key=lambda v: v.start) if todays else None
             late = None

@@ -145,14 +145,30 @@ async def test_a_day_with_nothing_in_it_has_no_rows(office: OfficeService) -> No
 
 
 async def test_without_hours_the_lateness_and_opening_are_null(tmp_path: Path) -> None:
-    """No [hours]: opens_at and late_minutes null; open time counts the whole day."""
+    """No [hours]: opens_at and late_minutes null; open time counts the whole day.
+
+    Counter 1 starts open (the config's default), so it was open from midnight until it
+    closed at 07:00 (420 min), then 08:05-08:25 (20 min): 440.
+    """
     service = await the_day(tmp_path / "q.db", hours=False)
     try:
         rows = {r["key"]: r for r in (await run(service, "counter"))["rows"]}
     finally:
         await stopped(service)
     assert rows["1"]["opens_at"] is None and rows["1"]["late_minutes"] is None
-    assert rows["1"]["open_minutes"] == 20.0
+    assert rows["1"]["open_minutes"] == 440.0
+
+
+async def test_a_counter_nobody_opened_or_closed_is_open_all_day_and_idle_while_people_wait(
+    office: OfficeService,
+) -> None:
+    """Counter 3 (services a, b) starts open and is never touched: open 08:00-12:00 (240 min),
+    no first call, idle whenever a ticket of a or b waited: 08:00-08:30, 08:35-08:40, 09:00-09:05."""
+    rows = {r["key"]: r for r in (await run(office, "counter"))["rows"]}
+    three = rows["3"]
+    assert three["first_call_at"] is None and three["late_minutes"] is None
+    assert (three["open_minutes"], three["idle_minutes"]) == (240.0, 40.0)
+    assert figures(three) == {"called": 0, "served": 0, "no_show": 0, "transferred": 0}
 
 
 async def test_the_csv_parses_back_with_a_header_and_quoted_fields(office: OfficeService) -> None:
