@@ -200,3 +200,24 @@ def test_a_bad_period_is_refused() -> None:
         queries.Period.parse("2026-13-01", "2026-12-01")
     with pytest.raises(queries.InvalidPeriod):
         queries.Period.parse("2026-12-02", "2026-12-01")
+
+
+async def test_a_visit_across_midnight_counts_on_the_day_it_started(tmp_path: Path) -> None:
+    """A001 issued 23:40, called 23:50; the day ends at midnight and closes it (done, no counter).
+    The ticket and its visit count on the 27th (wait 10, service 10.5 minutes); the 28th has no row."""
+    clock = Clock()
+    service = await started(tmp_path / "q.db", clock, parse_config(SMALL_OFFICE_TOML))
+    try:
+        at(clock, "23:40")
+        await service.issue_ticket("a", 1, "web", None)
+        at(clock, "23:50")
+        await service.execute(cmd.CallNext("1"), actor="budi")
+        clock.now = datetime.fromisoformat("2026-11-28T00:00:30+08:00")
+        await service.execute(cmd.Tick())  # the roll-over closes yesterday's visit
+        rows = (await run(service, "office", "day", DAY, "2026-11-28"))["rows"]
+    finally:
+        await stopped(service)
+    assert [r["period"] for r in rows] == [DAY]
+    row = rows[0]
+    assert (row["issued"], row["called"], row["served"]) == (1, 1, 1)
+    assert row["wait_minutes"]["median"] == 10.0 and row["service_minutes"]["median"] == 10.5
