@@ -75,6 +75,7 @@ def create_app(
             yield state
         finally:
             collector.cancel()
+            state.reports.stop()
             await service.stop()
 
     app = Starlette(

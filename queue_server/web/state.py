@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
@@ -10,6 +10,7 @@ from queue_server.domain.settings import OfficeConfig
 from queue_server.engine.accounts import Accounts
 from queue_server.engine.limits import RateLimiter
 from queue_server.engine.service import OfficeService
+from queue_server.reports.worker import ReportProcess
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Antre:
     service: OfficeService
     accounts: Accounts
     ticket_limiter: RateLimiter
+    reports: ReportProcess = field(default_factory=ReportProcess)
 
 
 def antre(connection: HTTPConnection) -> Antre:

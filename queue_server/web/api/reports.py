@@ -10,10 +10,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.reports import export, queries
+from queue_server.reports import export, queries, worker
 from queue_server.web.api.common import json_response, service
 from queue_server.web.auth import require
 from queue_server.web.errors import ApiError
+from queue_server.web.state import antre
 
 CSV_TYPE = "text/csv; charset=utf-8"
 
@@ -50,9 +51,8 @@ def _choice(request: Request, name: str, default: str, allowed: tuple[str, ...])
 
 async def run_report(request: Request, by: str, group: str, span: queries.Period) -> dict[str, Any]:
     office = service(request)
-    db = office.store.db
-    config = office.config
-    return await db.read(lambda conn: queries.report(db, conn, config, span, by, group))
+    path = str(office.store.path)
+    return await antre(request).reports.run(worker.report, path, office.config, span, by, group)
 
 
 async def get_report(request: Request) -> Response:
@@ -72,9 +72,8 @@ async def get_occupancy(request: Request) -> Response:
     span = period(request)
     group = _choice(request, "group", "day", queries.GROUPS)
     office = service(request)
-    db = office.store.db
-    config = office.config
-    body = await db.read(lambda conn: queries.occupancy(db, conn, config, span, group))
+    path = str(office.store.path)
+    body = await antre(request).reports.run(worker.occupancy, path, office.config, span, group)
     if wants_csv(request):
         rows = [
             {**r, "arrivals_by_hour": " ".join(f"{h}:{n}" for h, n in r["arrivals_by_hour"].items())}
@@ -90,11 +89,13 @@ async def get_tickets_behind(request: Request) -> Response:
     span = period(request)
     params = request.query_params
     office = service(request)
-    db = office.store.db
-    rows = await db.read(
-        lambda conn: queries.tickets_behind(
-            db, conn, span, params.get("service"), params.get("counter"), params.get("officer")
-        )
+    rows = await antre(request).reports.run(
+        worker.tickets_behind,
+        str(office.store.path),
+        span,
+        params.get("service"),
+        params.get("counter"),
+        params.get("officer"),
     )
     if wants_csv(request):
         return csv_response(export.to_csv(rows), f"tickets-{span.first}-{span.last}")

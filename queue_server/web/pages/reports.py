@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.reports import queries
+from queue_server.reports import queries, worker
 from queue_server.web.pages import charts
 from queue_server.web.pages.render import Renderer
 from queue_server.web.state import antre
@@ -63,22 +63,9 @@ class ReportPages:
         preset, span = chosen_period(request, office.now().date())
         group = request.query_params.get("group", "all")
         group = group if group in queries.GROUPS else "all"
-        db = office.store.db
-        config = office.config
-
-        def gather(conn: Any) -> dict[str, Any]:
-            out = {
-                by: queries.report(db, conn, config, span, by, group)["rows"]
-                for by in ("office", "service", "counter", "officer")
-            }
-            out["per_day"] = queries.report(db, conn, config, span, "office", "day")["rows"]
-            out["punctual"] = queries.report(db, conn, config, span, "counter", "day")["rows"]
-            out["officer_days"] = queries.report(db, conn, config, span, "officer", "day")["rows"]
-            out["occupancy"] = queries.occupancy(db, conn, config, span, group)["rows"]
-            out["occupancy_days"] = queries.occupancy(db, conn, config, span, "day")["rows"]
-            return out
-
-        data = await db.read(gather)
+        data = await antre(request).reports.run(
+            worker.reports_page, str(office.store.path), office.config, span, group
+        )
         t = self.pages.translator(request)
         heat = charts.weekday_hours(data["occupancy_days"])
         base = {"from": span.first, "to": span.last}
@@ -121,9 +108,10 @@ class ReportPages:
         except queries.InvalidPeriod:
             today = office.now().date().isoformat()
             span = queries.Period(today, today)
-        db = office.store.db
         service, counter, officer = params.get("service"), params.get("counter"), params.get("officer")
-        visits = await db.read(lambda conn: queries.tickets_behind(db, conn, span, service, counter, officer))
+        visits = await antre(request).reports.run(
+            worker.tickets_behind, str(office.store.path), span, service, counter, officer
+        )
         filters = {
             "from": span.first,
             "to": span.last,
