@@ -52,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument("--ssl-certfile", type=Path, help="serve HTTPS with this certificate (PEM)")
     serve.add_argument("--ssl-keyfile", type=Path, help="the certificate's private key (PEM)")
+    serve.add_argument(
+        "--broker", default=os.environ.get("QUEUE_BROKER"), help="redis://HOST:PORT/N, shared by the workers"
+    )
+    serve.add_argument(
+        "--workers", type=int, default=_env_int("QUEUE_WORKERS", 1), help="worker processes on one port"
+    )
+    serve.add_argument("--edge", action="store_true", help="a worker with no database (needs --broker)")
 
     user = commands.add_parser("user", help="manage accounts")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -141,6 +148,15 @@ def _env_path(name: str) -> Path | None:
     return Path(value) if value else None
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    try:
+        return int(value) if value else default
+    except ValueError:
+        print(f"queue-server: {name} must be a number, got {value!r}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def _env_port() -> int:
     value = os.environ.get("QUEUE_PORT")
     if not value:
@@ -214,6 +230,9 @@ def _serve(args: argparse.Namespace) -> int:
     if (args.ssl_certfile is None) != (args.ssl_keyfile is None):
         print("queue-server: --ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
         return 2
+    broker = _broker_of(args, [config])
+    if broker is not None or args.workers != 1 or args.edge:
+        return _serve_workers(args, broker, {"default": config}, {"default": db_path}, single=True)
 
     from queue_server.store import lock as db_lock
     from queue_server.web import assets
@@ -267,6 +286,10 @@ def _serve_regency(args: argparse.Namespace) -> int:
         print(f"queue-server: {assets.describe(problems)}", file=sys.stderr)
         return 2
     data_dir: Path = args.data_dir or DEFAULT_DATA_DIR
+    broker = _broker_of(args, list(offices.values()))
+    if broker is not None or args.workers != 1 or args.edge:
+        databases = {office_id: office_db(data_dir, office_id) for office_id in offices}
+        return _serve_workers(args, broker, offices, databases, single=False)
     try:
         for office_id in offices:  # held for the life of the process, as for one office
             db_lock.acquire(office_db(data_dir, office_id))
@@ -288,6 +311,63 @@ def _serve_regency(args: argparse.Namespace) -> int:
     return _run(app, args)
 
 
+def _broker_of(args: argparse.Namespace, configs: list[OfficeConfig]) -> str | None:
+    """--broker (or QUEUE_BROKER), else the config's [broker] url."""
+    if args.broker:
+        return str(args.broker)
+    return next((c.broker_url for c in configs if c.broker_url), None)
+
+
+def _serve_workers(
+    args: argparse.Namespace,
+    broker: str | None,
+    offices: dict[str, OfficeConfig],
+    databases: dict[str, Path],
+    single: bool,
+) -> int:
+    """Several workers on one port, sharing the offices through the broker (api-scale.md)."""
+    if broker is None:
+        what = "--edge" if args.edge else f"--workers {args.workers}"
+        print(f"queue-server: {what} needs a broker: --broker redis://HOST:PORT/N", file=sys.stderr)
+        return 2
+    if not broker.startswith(("redis://", "rediss://", "unix://")):
+        print(f"queue-server: --broker must be a redis:// URL, got {broker!r}", file=sys.stderr)
+        return 2
+    if not 1 <= args.workers <= 64:
+        print("queue-server: --workers must be between 1 and 64", file=sys.stderr)
+        return 2
+    from queue_server.supervisor import WorkerSpec, supervise
+
+    spec = WorkerSpec(
+        offices=offices,
+        databases=None if args.edge else databases,
+        broker_url=broker,
+        single=single,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+    )
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    base = f"{_scheme(args)}://{shown}:{args.port}"
+    kind = "edge workers" if args.edge else "workers"
+    lines = [f"Antre {__version__} - {args.workers} {kind} on {base}, broker {_redacted(broker)}"]
+    if single:
+        lines.append(f"  screens: {base}/")
+    else:
+        lines.append(f"  regency: {base}/offices")
+        lines += [f"  {config.name}: {base}/o/{office_id}/" for office_id, config in offices.items()]
+    print("\n".join(lines), flush=True)
+    return supervise(spec, args.workers)
+
+
+def _redacted(url: str) -> str:
+    """A broker URL may carry a password; the printed line does not."""
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
 def _run(app: Any, args: argparse.Namespace) -> int:
     server_config = uvicorn_config(
         app,
@@ -301,7 +381,7 @@ def _run(app: Any, args: argparse.Namespace) -> int:
     # day) many times a minute: pauses of ~100 ms that every screen and kiosk would feel.
     # Almost nothing here forms reference cycles, so collect rarely; refcounting frees the rest.
     gc.set_threshold(20_000, 50, 1000)
-    server = _server_class()(server_config)
+    server = server_class()(server_config)
     server.run()
     return 0 if server.started else 1
 
@@ -339,7 +419,7 @@ def uvicorn_config(
     )
 
 
-def _server_class() -> type:
+def server_class() -> type:
     import uvicorn
 
     class QuietExitServer(uvicorn.Server):

@@ -142,6 +142,11 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
         raise ConfigError('printer.kind: must be "none", "file", "network" or "usb"')
     if printer.width_mm not in (58, 80):
         raise ConfigError("printer.width_mm: must be 58 or 80")
+    broker_table = _Reader(top.take("broker", dict, {}), "broker")
+    broker_url = broker_table.take("url", str, "")
+    if broker_url and not broker_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("broker.url: must start with redis://, rediss:// or unix://")
+    broker_table.done()
     top.done()
     return OfficeConfig(
         name=name,
@@ -156,6 +161,7 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
         session_hours=session_hours,
         printer=printer,
         hours=hours,
+        broker_url=broker_url,
     )
 
 

@@ -17,7 +17,7 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "domain": (set(), set()),
     "wire": ({"domain"}, {"orjson", "websockets"}),
     "store": ({"domain", "wire"}, {"sqlite_utils"}),
-    "bus": ({"wire"}, set()),
+    "bus": ({"wire"}, {"redis", "orjson"}),
     "engine": ({"domain", "store", "bus", "wire"}, {"orjson"}),
     "reports": ({"store", "domain"}, {"orjson"}),
     "web": (

@@ -128,6 +128,30 @@ class Channel:
             self.history.append(envelope)
             self.last_seq = envelope.seq
 
+    def catch_up(self, envelopes: list[Envelope], seq: int) -> None:
+        """Bring the channel to `seq` with `envelopes` (the latest ones, oldest first).
+
+        At a process's start this is loading its history. A worker that served the channel from
+        the broker and now writes the office delivers what its screens lack; when the envelopes
+        do not reach back to what they saw, the screens start again from a snapshot.
+        """
+        fresh = [e for e in envelopes if e.seq > self.last_seq]
+        if not self.subscriptions and not self.history:
+            self.load(fresh)
+        elif fresh and fresh[0].seq == self.last_seq + 1:
+            self.deliver(fresh)
+        elif seq != self.last_seq:
+            self.reset(seq, fresh)
+        self.last_seq = max(self.last_seq, seq)
+
+    def reset(self, seq: int, history: Iterable[Envelope] = ()) -> None:
+        """Another history (the database was replaced, or what was missed is gone): screens resync."""
+        self.history.clear()
+        self.last_seq = 0
+        self.load(history)
+        self.last_seq = seq
+        self.resync()
+
     def resync(self) -> None:
         """Make every screen reconnect and take a fresh snapshot (after state was reloaded)."""
         for subscription in list(self.subscriptions):

@@ -52,6 +52,7 @@ class OfficeConfig:
     session_hours: int = 12
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     hours: OpeningHours | None = None  # None: always open (api-v1)
+    broker_url: str = ""  # [broker] url: several workers share the offices through Redis (api-scale)
 
     @property
     def zone(self) -> ZoneInfo:

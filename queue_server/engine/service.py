@@ -32,6 +32,7 @@ from queue_server.engine import audit, configuration, idempotency, results
 from queue_server.engine.accounts import new_token, token_hash
 from queue_server.engine.clock import midnight_ticks
 from queue_server.engine.errors import Unavailable
+from queue_server.engine.replication import StreamPublisher, WriterPicture, picture_rows
 from queue_server.engine.results import Result, TicketResult
 from queue_server.store import Store
 from queue_server.store.day import AuditRow, Batch, StoredOffice
@@ -82,6 +83,9 @@ class OfficeService:
         # The configuration goes to the database with the next batch (seeding, then each admin change).
         self._settings_dirty = False
         self._held_settings = False  # whether the database held a configuration at start
+        # With a broker (several workers): each committed batch also goes to the office's stream.
+        self.publisher: StreamPublisher | None = None
+        self._settings_cache: dict[str, Any] | None = None
 
     # ----- life cycle ---------------------------------------------------------------
 
@@ -99,12 +103,15 @@ class OfficeService:
         self._held_settings = held is not None
         stored = self.store.load(recent_events=self.hub.history)
         self._restore(stored)
-        self.channel.load(stored.recent_events)
+        # A worker taking over may have served this channel from the stream: it gets what it lacks.
+        self.channel.catch_up(stored.recent_events, stored.seq)
         await self.hub.start()
         cutoff = idempotency.cutoff()
         await self.store.purge_idempotency(cutoff)
         self.idempotent.load(self.store.idempotency_records(cutoff))
         self._startup_commit(stored)
+        if self.publisher is not None:
+            self.publisher.start()
         self.accepting = True
         self._writer = asyncio.create_task(self._write_loop(), name=f"office-writer-{self.office_id}")
         self._timer = asyncio.create_task(midnight_ticks(self), name=f"office-midnight-{self.office_id}")
@@ -120,12 +127,21 @@ class OfficeService:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
+        if self.publisher is not None:
+            await self.publisher.stop()
         await self.hub.stop()
 
     def _empty_office(self, day: str) -> Office:
         return Office(self.config.services, self.config.counters, self.config.capacity, day)
 
     def _restore(self, stored: StoredOffice) -> None:
+        self.office = self._office_from(stored)
+        self.board = self._board_of(self.office)
+        # What the displays showed of the day's calls comes from the events themselves.
+        for envelope in self.store.day_history(HISTORY_ON_START):
+            self.board.replay_history(envelope.event())
+
+    def _office_from(self, stored: StoredOffice) -> Office:
         office = Office(
             self.config.services,
             self.config.counters,
@@ -147,11 +163,7 @@ class OfficeService:
                 continue  # its service was removed from the config; it stays on disk for reports
             state.load_ticket(ticket)
         state.take_changes()
-        self.office = office
-        self.board = self._board_of(office)
-        # What the displays showed of the day's calls comes from the events themselves.
-        for envelope in self.store.day_history(HISTORY_ON_START):
-            self.board.replay_history(envelope.event())
+        return office
 
     def _board_of(self, office: Office) -> Board:
         state = office.state
@@ -194,7 +206,9 @@ class OfficeService:
                 now, self.services_view(), [state.counter_view(c) for c in state.counters.values()]
             )
         envelopes = self._fold(events)
-        self.store.commit_now(self._batch(envelopes, []))
+        batch = self._batch(envelopes, [])
+        self.store.commit_now(batch)
+        self._replicate(batch)
         self.hub.publish(self.office_id, envelopes)
 
     def _office_row(self) -> dict[str, Any]:
@@ -272,6 +286,7 @@ class OfficeService:
             log.exception("commit failed; reloading the office from disk")
             self._recover(jobs)
             return
+        self._replicate(batch)
         for job, answer in answers:
             if job.future.done():
                 continue  # the client went away; the command still stands
@@ -329,6 +344,8 @@ class OfficeService:
         self._restore(self.store.load(recent_events=0))
         self.idempotent.load(self.store.idempotency_records(idempotency.cutoff()))
         self.channel.resync()
+        if self.publisher is not None:
+            self.publisher.resend_whole()
         for job in jobs:
             if not job.future.done():
                 job.future.set_exception(Unavailable("storage_error", "could not save; please try again"))
@@ -351,6 +368,32 @@ class OfficeService:
             settings=self.settings_data() if held else None,
             settings_at=iso(self.now()),
         )
+
+    # ----- replication (a deployment with a broker) ---------------------------------
+
+    def _replicate(self, batch: Batch) -> None:
+        if self.publisher is not None:
+            if batch.settings is not None:
+                self._settings_cache = batch.settings
+            self.publisher.committed(batch, self._meta())
+
+    def _meta(self) -> dict[str, Any]:
+        """What a replica needs besides the ticket rows: the office row, counters, configuration."""
+        state = self.office.state
+        if self._settings_cache is None:
+            self._settings_cache = self.settings_data()
+        return {
+            "seq": state.seq,
+            "day": state.day,
+            "office": self._office_row(),
+            "counters": {c.id: [c.open, c.reason] for c in state.counters.values()},
+            "settings": self._settings_cache,
+        }
+
+    def picture(self) -> WriterPicture:
+        """The whole office as it stands, for the broker's picture."""
+        state = self.office.state
+        return WriterPicture(state.seq, self._meta(), picture_rows(list(state.tickets.values())))
 
     async def tick(self) -> bool:
         """A clock tick through the writer (the day rolls over if midnight passed); old retries forgotten."""

@@ -49,12 +49,16 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     extra_routes: list[BaseRoute] | None = None,
     pages: bool = True,
+    serving: Callable[[], contextlib.AbstractAsyncContextManager[Antre]] | None = None,
 ) -> Starlette:
     """The app. Given a path, the lifespan opens (and locks) that database; given a Store, uses it."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Antre]]:
         async with contextlib.AsyncExitStack() as stack:
+            if serving is not None:  # a worker of a deployment with a broker (web/deployment.py)
+                yield {"antre": await stack.enter_async_context(serving())}
+                return
             opened = stack.enter_context(served_store(store)) if isinstance(store, Path) else store
             yield {"antre": await stack.enter_async_context(_serving(opened))}
 

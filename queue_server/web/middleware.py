@@ -27,7 +27,7 @@ class GuardMiddleware:
                 except ValueError:
                     too_large = False
                 if too_large:
-                    await _refuse_large(send)
+                    await refuse_large(send)
                     return
         received = 0
 
@@ -48,7 +48,7 @@ class GuardMiddleware:
         await self.app(scope, limited_receive, send_with_headers)
 
 
-async def _refuse_large(send: Send) -> None:
+async def refuse_large(send: Send) -> None:
     body = b'{"error":{"code":"body_too_large","message":"the request body is larger than 64 KiB"}}'
     await send(
         {

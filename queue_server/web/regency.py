@@ -66,10 +66,19 @@ def create_regency_app(
     offices: Mapping[str, OfficeConfig],
     data_dir: Path,
     clock: Callable[[], datetime] | None = None,
+    office_app: Callable[[str, OfficeConfig], Starlette] | None = None,
 ) -> Starlette:
-    """Every office of `offices` (id -> config) under `/o/<id>`, its database `data_dir/<id>.db`."""
+    """Every office of `offices` (id -> config) under `/o/<id>`, its database `data_dir/<id>.db`.
+
+    `office_app` builds an office's app instead of the default (a worker with a broker does)."""
+
+    def build(office_id: str, config: OfficeConfig) -> Starlette:
+        if office_app is not None:
+            return office_app(office_id, config)
+        return create_app(config, data_dir / f"{office_id}.db", clock=clock)
+
     mounted = {
-        office_id: MountedOffice(office_id, create_app(config, data_dir / f"{office_id}.db", clock=clock))
+        office_id: MountedOffice(office_id, build(office_id, config))
         for office_id, config in sorted(offices.items())
     }
     any_config = next(iter(offices.values()))

@@ -1,0 +1,245 @@
+"""An office this worker does not write: its state and board follow the broker's stream.
+
+The replica keeps the office's rows as the writer committed them (`Mirror`, the replica's
+database) and rebuilds the live state from them with the writer's own code, so a ticket's view,
+position and estimate are the ones the writer would give. The board folds the stream's events
+as the writer's does. Screens connected here get each event after the state it describes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, NoReturn, cast
+
+from queue_server import wire
+from queue_server.bus.hub import Hub
+from queue_server.bus.redis import Broker, BrokerError, OfficePicture, StreamEntry
+from queue_server.domain import events as ev
+from queue_server.domain.settings import OfficeConfig
+from queue_server.domain.tickets import Ticket
+from queue_server.engine import configuration
+from queue_server.engine.errors import Unavailable
+from queue_server.engine.service import HISTORY_ON_START, OfficeService
+from queue_server.store import Store
+from queue_server.store.day import HISTORY_TYPES, StoredOffice
+from queue_server.store.rows import TICKET_COLUMNS, ticket_from_row
+
+log = logging.getLogger(__name__)
+
+_ID = TICKET_COLUMNS.index("id")
+_DAY = TICKET_COLUMNS.index("day")
+IDLE_MS = 1000  # how long a read waits before the replica checks the picture's epoch
+
+
+class Mirror:
+    """The office's rows as of stream seq `seq`: today's tickets, counters, office row, settings."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.epoch = ""
+        self.tickets: dict[int, tuple[Any, ...]] = {}
+        self.counters: dict[str, tuple[bool, str | None]] = {}
+        self.office: dict[str, Any] = {}
+        self.settings: dict[str, Any] | None = None
+        self.settings_changed = False
+        self._objects: dict[int, Ticket] = {}  # rows already turned into tickets (a rebuild is per batch)
+
+    def load(self, picture: OfficePicture) -> None:
+        meta = picture.meta
+        self.seq = picture.seq
+        self.epoch = picture.epoch
+        self.tickets = {int(row[_ID]): tuple(row) for row in picture.tickets}
+        self._objects = {}
+        self.settings_changed = True
+        self.office = dict(meta.get("office") or {})
+        self.counters = {k: (bool(v[0]), v[1]) for k, v in (meta.get("counters") or {}).items()}
+        self.settings = meta.get("settings")
+
+    def apply(self, seq: int, rows: dict[str, Any]) -> None:
+        """Fold one committed batch's rows in."""
+        self.seq = seq
+        office = rows.get("office")
+        if office:
+            if office.get("day") != self.office.get("day"):
+                self.tickets = {i: r for i, r in self.tickets.items() if r[_DAY] == office.get("day")}
+                self._objects = {}
+            self.office = office
+        for row in rows.get("tickets") or ():
+            ticket_id = int(row[_ID])
+            self.tickets[ticket_id] = tuple(row)
+            self._objects.pop(ticket_id, None)
+        self.counters = {
+            k: (bool(v[0]), v[1]) for k, v in (rows.get("counters") or {}).items()
+        } or self.counters
+        if rows.get("settings") is not None:
+            self.settings = rows["settings"]
+            self.settings_changed = True
+
+    def stored(self) -> StoredOffice:
+        day = self.office.get("day")
+        tickets = [self._ticket(i) for i in sorted(self.tickets)]
+        return StoredOffice(
+            day=day,
+            seq=self.seq,
+            capacity=self.office.get("capacity"),
+            config_capacity=self.office.get("config_capacity"),
+            door_count=int(self.office.get("door_count") or 0),
+            config_json=self.office.get("config_json"),
+            next_ticket_id=max(self.tickets, default=0) + 1,
+            tickets=[t for t in tickets if t.day == day],
+            counters=self.counters,
+            recent_events=[],
+        )
+
+    def _ticket(self, ticket_id: int) -> Ticket:
+        ticket = self._objects.get(ticket_id)
+        if ticket is None:
+            ticket = self._objects[ticket_id] = ticket_from_row(self.tickets[ticket_id])
+        return ticket
+
+
+class NoDatabase:
+    """A replica has no database of its own: whatever would need one goes to the writer."""
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise Unavailable("writer_only", "this worker does not hold the office's database; try again")
+
+
+class OfficeReplica(OfficeService):
+    def __init__(
+        self,
+        config: OfficeConfig,
+        hub: Hub,
+        broker: Broker,
+        office_id: str,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(config, cast(Store, NoDatabase()), hub, clock, office_id)
+        self.toml_config = config
+        self.broker = broker
+        self.mirror = Mirror()
+        self.loaded = False
+        self._task: asyncio.Task[None] | None = None
+        self._reload = True
+
+    async def start(self) -> None:
+        await self.hub.start()
+        self.accepting = True
+        self._task = asyncio.create_task(self._follow(), name=f"replica-{self.office_id}")
+
+    async def stop_following(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # stopping: its errors are moot
+                await self._task
+            self._task = None
+
+    async def stop(self) -> None:
+        self.accepting = False
+        await self.stop_following()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise Unavailable("writer_moved", "this worker no longer applies the office's commands; try again")
+
+    def is_repeat(self, key: Any) -> bool:
+        return False
+
+    async def ticket_by_token_hash(self, token_hash_: str) -> tuple[Ticket, ev.TicketView] | None:
+        ticket = self.live_ticket(token_hash_)
+        return (ticket, self.office.state.view(ticket)) if ticket is not None else None
+
+    # ----- following the stream --------------------------------------------------------
+
+    async def _follow(self) -> None:
+        client = self.broker.blocking()
+        failures = 0
+        try:
+            while True:
+                try:
+                    if self._reload:
+                        await self._load_picture()
+                    entries = await Broker.read_after(client, self.office_id, self.mirror.seq, IDLE_MS)
+                    if entries:
+                        self._absorb(entries)
+                    else:
+                        await self._check_epoch()
+                    failures = 0
+                except BrokerError:
+                    failures += 1
+                    await asyncio.sleep(min(0.1 * 2**failures, 2.0))
+        finally:
+            await client.aclose()
+
+    async def _check_epoch(self) -> None:
+        meta = await self.broker.meta(self.office_id)
+        if meta is not None and (
+            meta.get("epoch") != self.mirror.epoch or int(meta["seq"]) > self.mirror.seq
+        ):
+            self._reload = True
+
+    async def _load_picture(self) -> None:
+        picture = await self.broker.picture(self.office_id)
+        if picture is None:
+            return  # no writer has written this office yet; the next idle read looks again
+        history = await self.broker.latest_entries(self.office_id, 2_000)
+        same_history = picture.epoch == self.mirror.epoch and self.loaded
+        self.mirror.load(picture)
+        self._rebuild()
+        self.board = self._board_of(self.office)
+        day = [e for e in history if e.seq <= picture.seq]
+        starts = [i for i, e in enumerate(day) if _type_of(e) == ev.DayStarted.TYPE]
+        day = day[starts[-1] + 1 :] if starts else day
+        for entry in [e for e in day if _type_of(e) in HISTORY_TYPES][-HISTORY_ON_START:]:
+            self.board.replay_history(wire.decode(entry.text).event())
+        envelopes = [wire.decode(e.text) for e in history if e.seq <= picture.seq]
+        channel = self.channel
+        missed = [e for e in envelopes if e.seq > channel.last_seq]
+        if same_history and missed and missed[0].seq == channel.last_seq + 1:
+            channel.deliver(missed)
+        elif not same_history or channel.last_seq != picture.seq:
+            channel.reset(picture.seq, envelopes)
+        self.loaded = True
+        self._reload = False
+
+    def _absorb(self, entries: list[StreamEntry]) -> None:
+        if entries[0].seq != self.mirror.seq + 1:
+            self._reload = True  # a gap (the stream was trimmed or begun again): read the picture
+            return
+        envelopes: list[wire.Envelope] = []
+        for entry in entries:
+            rows = entry.rows
+            if rows is not None and (
+                rows.get("full") or rows.get("epoch", self.mirror.epoch) != self.mirror.epoch
+            ):
+                self._reload = True
+                break
+            envelope = wire.decode(entry.text)
+            envelopes.append(envelope)
+            if rows is not None:
+                self.mirror.apply(entry.seq, rows)
+            else:
+                self.mirror.seq = entry.seq
+        if not envelopes:
+            return
+        self._rebuild()
+        for envelope in envelopes:
+            self.board.apply(envelope.event())
+        self.channel.deliver(envelopes)
+
+    def _rebuild(self) -> None:
+        """The live state from the mirror's rows, by the writer's own restore."""
+        if self.mirror.settings is not None and self.mirror.settings_changed:
+            self.mirror.settings_changed = False
+            self.config = configuration.served(self.toml_config, self.mirror.settings)
+            self._held_settings = True  # the office row's capacity is the live one
+        self.office = self._office_from(self.mirror.stored())
+        self.office.state.seq = self.mirror.seq
+
+
+def _type_of(entry: StreamEntry) -> str:
+    # Every event's text begins with its type ({"type": ...}); decoding it all is not needed.
+    return wire.decode(entry.text).type
