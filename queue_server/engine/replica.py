@@ -186,7 +186,8 @@ class OfficeReplica(OfficeService):
         if picture is None:
             return  # no writer has written this office yet; the next idle read looks again
         history = await self.broker.latest_entries(self.office_id, 2_000)
-        same_history = picture.epoch == self.mirror.epoch and self.loaded
+        # The first picture continues whatever this channel has; a changed epoch is another history.
+        same_history = not self.mirror.epoch or picture.epoch == self.mirror.epoch
         self.mirror.load(picture)
         self._rebuild()
         self.board = self._board_of(self.office)

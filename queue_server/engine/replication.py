@@ -25,6 +25,7 @@ from queue_server.store.rows import TICKET_COLUMNS, ticket_row
 log = logging.getLogger(__name__)
 
 _ID = TICKET_COLUMNS.index("id")
+_DAY = TICKET_COLUMNS.index("day")
 RETRY_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 
@@ -57,6 +58,9 @@ class StreamPublisher:
         self.office_id = office_id
         self.channel = channel
         self._picture = picture
+        # The office as committed (the live state may hold a batch that is not on disk yet).
+        self._rows: dict[int, list[Any]] = {}
+        self._meta: dict[str, Any] = {}
         self.epoch = ""
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
@@ -65,6 +69,8 @@ class StreamPublisher:
         self.published_seq = 0
 
     def start(self) -> None:
+        """Called when no batch is in flight (right after the writer's start-up commit)."""
+        self._take(self._picture())
         self._wake.set()  # the whole picture first
         self._task = asyncio.create_task(self._run(), name=f"stream-{self.office_id}")
 
@@ -80,8 +86,13 @@ class StreamPublisher:
         with contextlib.suppress(asyncio.CancelledError, Exception):  # stopping: nothing more to do
             await self._task
 
+    def _take(self, picture: WriterPicture) -> None:
+        self._rows = dict(picture.tickets)
+        self._meta = picture.meta
+
     def resend_whole(self) -> None:
-        """The office was reloaded from disk: the next send writes the whole picture."""
+        """The office was reloaded from disk (no batch in flight): the next send writes it whole."""
+        self._take(self._picture())
         self._whole = True
         self._wake.set()
 
@@ -103,6 +114,12 @@ class StreamPublisher:
             rows["settings"] = batch.settings or previous.rows["settings"]
             tickets = previous.tickets + tickets
         self._pending.append(_Pending(events, rows, tickets, {**meta, "epoch": self.epoch}))
+        if meta.get("day") != self._meta.get("day"):
+            # A new day: the picture is written anew, without yesterday's tickets.
+            self._rows = {}
+            self._whole = True
+        self._rows.update((i, row) for i, row in tickets if row[_DAY] == meta.get("day"))
+        self._meta = meta
         self._wake.set()
 
     async def _run(self) -> None:
@@ -141,8 +158,15 @@ class StreamPublisher:
     async def _send_whole(self) -> None:
         last = await self.broker.last_seq(self.office_id)
         held = await self.broker.meta(self.office_id)
-        picture = self._picture()  # from here to the send no batch can slip in unseen
+        # The committed office, taken with the queue below: no committed batch can slip in unseen.
+        picture = WriterPicture(int(self._meta["seq"]), self._meta, list(self._rows.items()))
+        # Committed events are in the channel's history, or still queued here (the channel gets
+        # a batch just after its answers go out): the stream needs both.
+        queued = [event for item in self._pending for event in item.events]
         self._pending.clear()
+        known = {e.seq: e.text for e in self.channel.history}
+        known.update(queued)
+        first_known = min(known, default=picture.seq + 1)
         fresh = (
             held is None
             or not held.get("epoch")
@@ -152,14 +176,15 @@ class StreamPublisher:
         if fresh:
             # No picture yet, or the database is not the one the stream followed (restored, replaced).
             self.epoch = uuid.uuid4().hex[:12]
-            missed = self.channel.since(max(0, picture.seq - STREAM_LENGTH)) or list(self.channel.history)
+            start = max(0, picture.seq - STREAM_LENGTH)
         else:
             self.epoch = str(held["epoch"]) if held else self.epoch
-            missed = self.channel.since(last)
-            if missed is None:  # history does not reach back: replicas see the gap and reload
-                missed = list(self.channel.history)[-STREAM_LENGTH:]
-                fresh = True
-        events = [(e.seq, e.text) for e in missed if e.seq <= picture.seq]
+            start = last
+            if first_known > last + 1 and last < picture.seq:
+                # History does not reach back to the stream's end: begin the stream again; replicas
+                # see the gap and read the picture.
+                fresh, start = True, max(0, picture.seq - STREAM_LENGTH)
+        events = [(seq, known[seq]) for seq in sorted(known) if start < seq <= picture.seq]
         meta = {**picture.meta, "epoch": self.epoch}
         await self.broker.replace(self.office_id, events, picture.tickets, meta, drop_stream=fresh)
         self._whole = False

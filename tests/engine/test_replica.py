@@ -1,0 +1,214 @@
+"""The replica of a worker that does not write an office (engine/replica.py), on a real Redis:
+whatever the writer did, the board and ticket views the replica rebuilt from the stream equal the
+writer's at the same seq."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from queue_server.bus.hub import Hub
+from queue_server.bus.redis import Broker
+from queue_server.config import parse_config
+from queue_server.domain import commands as cmd
+from queue_server.domain.errors import DomainError
+from queue_server.engine.replica import OfficeReplica
+from queue_server.engine.replication import StreamPublisher
+from queue_server.engine.service import OfficeService
+from queue_server.store import Store
+from tests.engine.test_durability import Clock
+from tests.support.redis_server import RedisServer
+from tests.support.server import SMALL_OFFICE_TOML
+
+pytestmark = pytest.mark.scale
+CONFIG = parse_config(SMALL_OFFICE_TOML.replace("capacity = 30", "capacity = 4"))
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url
+    server.stop()
+
+
+class Pair:
+    """A writer with its stream publisher and a replica following it, on one fresh office id."""
+
+    def __init__(self, folder: Path, url: str, clock: Clock) -> None:
+        self.office = f"t{uuid.uuid4().hex[:8]}"
+        self.folder, self.url, self.clock = folder, url, clock
+        self.writer = self._writer()
+        self.replica = OfficeReplica(CONFIG, Hub(), Broker(url), self.office, clock)
+
+    def _writer(self) -> OfficeService:
+        writer = OfficeService(
+            CONFIG, Store(self.folder / f"{self.office}.db"), Hub(), self.clock, self.office
+        )
+        writer.publisher = StreamPublisher(Broker(self.url), self.office, writer.channel, writer.picture)
+        return writer
+
+    async def start(self, replica: bool = True) -> None:
+        await self.writer.start()
+        if replica:
+            await self.replica.start()
+
+    async def restart_writer(self) -> None:
+        await self.writer.stop()
+        self.writer.store.close()
+        self.writer = self._writer()
+        await self.writer.start()
+
+    async def caught_up(self) -> None:
+        for _ in range(400):
+            if self.replica.loaded and self.replica.mirror.seq == self.writer.seq:
+                return
+            await asyncio.sleep(0.005)
+        raise AssertionError(f"replica at {self.replica.mirror.seq}, writer at {self.writer.seq}")
+
+    def assert_equal(self) -> None:
+        assert self.replica.seq == self.writer.seq
+        assert self.replica.snapshot() == self.writer.snapshot()
+        assert self.replica.live_views() == self.writer.live_views()
+        assert self.replica.channel.last_seq == self.writer.channel.last_seq
+
+    async def stop(self) -> None:
+        await self.replica.stop()
+        await self.writer.stop()
+        self.writer.store.close()
+        with contextlib.suppress(Exception):
+            await self.replica.broker.close()
+
+
+async def run(writer: OfficeService, command: cmd.Command, index: int) -> None:
+    if isinstance(command, cmd.IssueTicket):
+        command = cmd.IssueTicket(command.service, command.party_size, f"hash-{index}", command.origin)
+    with contextlib.suppress(DomainError):
+        await writer.execute(command)
+
+
+COMMANDS = st.one_of(
+    st.builds(lambda s, p: cmd.IssueTicket(s, p, ""), st.sampled_from(["a", "b"]), st.integers(1, 3)),
+    st.builds(cmd.CallNext, st.sampled_from(["1", "2", "3"])),
+    st.builds(cmd.Recall, st.sampled_from(["1", "2"])),
+    st.builds(cmd.Serve, st.sampled_from(["1", "2"])),
+    st.builds(cmd.Finish, st.sampled_from(["1", "2", "3"])),
+    st.builds(cmd.NoShow, st.sampled_from(["1", "2"])),
+    st.builds(cmd.Transfer, st.sampled_from(["1", "2"]), st.sampled_from(["a", "b"])),
+    st.builds(cmd.Undo, st.sampled_from(["1", "2", "3"])),
+    st.builds(cmd.CancelTicket, st.integers(1, 8)),
+    st.builds(cmd.CloseCounter, st.sampled_from(["2", "3"]), st.sampled_from([None, "break"])),
+    st.builds(cmd.OpenCounter, st.sampled_from(["2", "3"])),
+    st.builds(cmd.DoorEnter, st.integers(1, 2)),
+    st.builds(cmd.DoorExit, st.integers(1, 2)),
+    st.builds(cmd.SetCapacity, st.integers(1, 6)),
+)
+STEPS = st.lists(st.tuples(st.lists(COMMANDS, min_size=1, max_size=6), st.booleans()), min_size=1, max_size=8)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(steps=STEPS, midnight_after=st.integers(0, 8))
+def test_the_replica_equals_the_writer_at_every_seq(
+    tmp_path: Path, redis_url: str, steps: list[tuple[list[cmd.Command], bool]], midnight_after: int
+) -> None:
+    """Groups of commands (some sent at once, so they share a batch), a day's end among them:
+    after each group the replica's snapshot, ticket views and channel equal the writer's."""
+
+    async def scenario() -> None:
+        clock = Clock()
+        pair = Pair(tmp_path, redis_url, clock)
+        await pair.start()
+        try:
+            count = 0
+            for step, (group, together) in enumerate(steps):
+                if step == midnight_after:
+                    clock.now += timedelta(days=1)
+                    await pair.writer.tick()
+                if together:
+                    await asyncio.gather(*(run(pair.writer, c, count + i) for i, c in enumerate(group)))
+                else:
+                    for i, command in enumerate(group):
+                        await run(pair.writer, command, count + i)
+                count += len(group)
+                clock.now += timedelta(seconds=30)
+                await pair.caught_up()
+                pair.assert_equal()
+        finally:
+            await pair.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_replica_started_late_reads_the_picture_and_then_follows(tmp_path: Path, redis_url: str) -> None:
+    """A worker that starts after a morning of work gets the same board, then keeps up."""
+
+    async def scenario() -> None:
+        clock = Clock()
+        pair = Pair(tmp_path, redis_url, clock)
+        await pair.start(replica=False)
+        try:
+            for i in range(12):
+                await run(pair.writer, cmd.IssueTicket("a" if i % 3 else "b", 1, ""), i)
+            await pair.writer.execute(cmd.CallNext("1"))
+            await pair.writer.execute(cmd.CallNext("2"))
+            await asyncio.sleep(0.1)
+            await pair.replica.start()
+            await pair.caught_up()
+            pair.assert_equal()
+            assert pair.replica.snapshot()["recent_calls"], "the recent calls come from the stream's history"
+            await pair.writer.execute(cmd.Finish("1"))
+            await pair.caught_up()
+            pair.assert_equal()
+        finally:
+            await pair.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_new_writer_on_the_same_database_keeps_the_replica_in_step(tmp_path: Path, redis_url: str) -> None:
+    """A take-over (a new writer from the same file) writes the picture again; the replica's
+    screens get every event once, in order, across it."""
+
+    async def scenario() -> None:
+        clock = Clock()
+        pair = Pair(tmp_path, redis_url, clock)
+        await pair.start()
+        seen: list[int] = []
+        try:
+            with pair.replica.channel.subscribe(0) as subscription:
+
+                async def watch() -> None:
+                    while True:
+                        seen.extend(e.seq for e in await subscription.next_batch())
+
+                watcher = asyncio.create_task(watch())
+                for i in range(5):
+                    await run(pair.writer, cmd.IssueTicket("a", 1, ""), i)
+                await pair.restart_writer()
+                for i in range(5, 9):
+                    await run(pair.writer, cmd.IssueTicket("a", 1, ""), i)
+                await pair.writer.execute(cmd.CallNext("1"))
+                await pair.caught_up()
+                await asyncio.sleep(0.05)
+                watcher.cancel()
+            pair.assert_equal()
+            assert seen == list(range(1, pair.writer.seq + 1))
+        finally:
+            await pair.stop()
+
+    asyncio.run(scenario())
