@@ -170,7 +170,9 @@ class TicketSocket(_Endpoint):
             return None
 
         def render(batch: list[wire.Envelope]) -> list[Frame]:
-            current = service.view_of(ticket_id) or own_view(batch) or last["view"]
+            # The office's service is looked up each time: a worker that takes over as the
+            # office's writer replaces its replica, and the views then come from the writer.
+            current = socket.service.view_of(ticket_id) or own_view(batch) or last["view"]
             if current == last["view"]:
                 return []
             kind = "ticket.position"
