@@ -125,6 +125,28 @@ class OfficeReplica(OfficeService):
         self.loaded = False
         self._task: asyncio.Task[None] | None = None
         self._reload = True
+        self._moved = asyncio.Event()  # replaced and set each time the channel moves on
+
+    async def caught_up_to(self, seq: int, timeout: float) -> bool:
+        """Wait (up to `timeout` s) until the picture is loaded and the channel has reached `seq`:
+        a screen that saw seq N elsewhere must not be shown an older board here."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            moved = self._moved
+            if self.loaded and self.channel.last_seq >= seq:
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(moved.wait(), remaining)
+            except TimeoutError:
+                return False
+
+    def _moved_on(self) -> None:
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
 
     async def start(self) -> None:
         await self.hub.start()
@@ -205,6 +227,7 @@ class OfficeReplica(OfficeService):
             channel.reset(picture.seq, envelopes)
         self.loaded = True
         self._reload = False
+        self._moved_on()
 
     def _absorb(self, entries: list[StreamEntry]) -> None:
         if entries[0].seq != self.mirror.seq + 1:
@@ -230,6 +253,7 @@ class OfficeReplica(OfficeService):
         for envelope in envelopes:
             self.board.apply(envelope.event())
         self.channel.deliver(envelopes)
+        self._moved_on()
 
     def _rebuild(self) -> None:
         """The live state from the mirror's rows, by the writer's own restore."""

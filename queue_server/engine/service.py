@@ -462,6 +462,11 @@ class OfficeService:
     def snapshot(self) -> dict[str, Any]:
         return self.board.snapshot()
 
+    async def caught_up_to(self, seq: int, timeout: float) -> bool:
+        """Whether this copy of the office has reached `seq` (the writer has, by definition: a `since`
+        beyond its seq is another history, answered with a snapshot). Replicas wait for it."""
+        return True
+
     def live_ticket(self, token_hash_: str) -> Ticket | None:
         """One of today's tickets by its token's hash, from the live state."""
         ticket_id = self.office.state.by_token.get(token_hash_)

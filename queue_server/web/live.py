@@ -33,6 +33,9 @@ CLOSE_BEHIND = 4000
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNKNOWN_TICKET = 4404
 CLOSE_GOING_AWAY = 1001
+CLOSE_TRY_AGAIN = 1013
+"""This worker's copy of the office is behind what the screen saw; reconnect (maybe elsewhere)."""
+CATCH_UP_SECONDS = 3.0
 
 Frame = tuple[str, bytes | None]
 """A message for a screen: its text, and its ready-made frame when one exists."""
@@ -125,6 +128,9 @@ class DisplaySocket(_Endpoint):
             await socket.close(CLOSE_BAD_REQUEST, "since must be a whole number")
             return
         service = socket.service
+        if not await service.caught_up_to(since if isinstance(since, int) else 0, CATCH_UP_SECONDS):
+            await socket.close(CLOSE_TRY_AGAIN, "this worker is catching up; reconnect")
+            return
         # From here to subscribe() there is no await: nothing can be published in between.
         channel = service.channel
         missed = channel.since(since) if isinstance(since, int) else None
@@ -146,6 +152,10 @@ class TicketSocket(_Endpoint):
 
     async def serve(self, socket: Socket) -> None:
         service = socket.service
+        since = _since(socket.query("since"))  # extension: the seq the phone already saw
+        if not await service.caught_up_to(since if isinstance(since, int) else 0, CATCH_UP_SECONDS):
+            await socket.close(CLOSE_TRY_AGAIN, "this worker is catching up; reconnect")
+            return
         token: str = socket.scope["path_params"]["token"]
         found = await service.ticket_by_token_hash(token_hash(token)) if len(token) < 200 else None
         if found is None:

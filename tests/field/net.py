@@ -32,6 +32,10 @@ REQUEST_TIMEOUT = 2.5
 IDLE_REUSE = 3.0  # uvicorn closes idle keep-alive connections after 5 s; do not race it
 RETRY_DEADLINE = 30.0  # long enough to ride out a SIGTERM drain plus a restart
 RETRY_STATUSES = frozenset({503})
+# A stopping server; and with several workers, a broker or writer that is away for a moment.
+EXPECTED_503 = frozenset(
+    {"shutting_down", "storage_error", "broker_unavailable", "writer_unavailable", "writer_moved"}
+)
 MAX_HEADER_LINES = 100
 
 
@@ -78,7 +82,7 @@ class Tally:
 
     def note_status(self, method: str, path: str, status: int, body: Any) -> None:
         self.statuses[status] += 1
-        if status >= 500 and not (status == 503 and _code(body) in ("shutting_down", "storage_error")):
+        if status >= 500 and not (status == 503 and _code(body) in EXPECTED_503):
             self.server_errors.append(f"{method} {path} -> {status} {str(body)[:200]}")
 
 

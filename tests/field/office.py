@@ -8,6 +8,8 @@ running while the server restarts, the signal used, and timings for the report.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -90,9 +92,36 @@ class FieldServer:
     process: ServerProcess = field(init=False)
     restarts: list[Restart] = field(default_factory=list)
     _busy: set[asyncio.Future[Any]] = field(default_factory=set)
+    workers: int = 0  # with a broker: `serve --workers N --broker URL`
+    broker_url: str = ""
 
     def __post_init__(self) -> None:
-        self.process = ServerProcess(self.workdir, config_text=field_office_toml(self.capacity))
+        env = {"QUEUE_BROKER": self.broker_url, "QUEUE_WORKERS": str(self.workers)} if self.workers else {}
+        self.process = ServerProcess(
+            self.workdir, config_text=field_office_toml(self.capacity), extra_env=env
+        )
+
+    def worker_pids(self) -> list[int]:
+        """The supervisor's worker processes (its children)."""
+        if not self.process.running or self.process.process is None:
+            return []
+        pid = self.process.process.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(c) for c in children]
+
+    async def kill_worker(self, rng: Any, at: float) -> Restart:
+        """SIGKILL one worker; the supervisor starts it again and another worker takes over."""
+        began = time.monotonic()
+        pids = self.worker_pids()
+        if pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(rng.choice(pids), signal.SIGKILL)
+        record = Restart(at, "worker SIGKILL", 0.0, time.monotonic() - began, 0)
+        self.restarts.append(record)
+        return record
 
     @property
     def port(self) -> int:

@@ -323,7 +323,8 @@ class Phone:
             if self.final or time.monotonic() >= deadline or self.closed_by_server == 4404:
                 return
             try:
-                async with await _open(f"{self.ws_base}/ws/tickets/{self.token}") as ws:
+                since = f"?since={self.last_seq}" if self.last_seq >= 0 else ""
+                async with await _open(f"{self.ws_base}/ws/tickets/{self.token}{since}") as ws:
                     self.connects += 1
                     backoff = 0.1
                     async for raw in ws:

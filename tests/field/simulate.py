@@ -22,6 +22,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from tests.field.net import Client, Tally, percentile
 from tests.field.office import ADMIN, CAPACITY, COUNTERS, DOOR, FieldServer, Restart, officer_account
 from tests.field.proxy import FaultPlan, FaultProxy
 from tests.field.screens import Display, Phone, cancel_all, state_diff
+from tests.support.redis_server import RedisServer
 from tests.support.server import ServerStartError
 
 DISPLAYS = 3
@@ -78,6 +80,7 @@ class Options:
     restarts: int | None = None
     workdir: Path | None = None
     keep: bool = False
+    workers: int = 0  # >0: that many workers on a real redis-server, faults to workers and Redis too
 
     @property
     def visitor_count(self) -> int:
@@ -134,8 +137,10 @@ class Chaos:
         clock: DayClock,
         rng: random.Random,
         restarts: int,
+        broker: RedisServer | None = None,
     ) -> None:
         self.server = server
+        self.broker = broker
         self.proxies = proxies
         self.clock = clock
         self.rng = rng
@@ -162,9 +167,26 @@ class Chaos:
                     await asyncio.sleep(wait)
                 if self.clock.over():
                     break
-                await self.server.restart(sig, self.rng.uniform(0.2, 1.5), self.clock.elapsed())
+                down = self.rng.uniform(0.2, 1.5)
+                fault = self.rng.choice(["server", "worker", "worker", "broker"]) if self.broker else "server"
+                if fault == "worker":
+                    await self.server.kill_worker(self.rng, self.clock.elapsed())
+                elif fault == "broker" and self.broker is not None:
+                    await self._restart_broker(down)
+                else:
+                    await self.server.restart(sig, down, self.clock.elapsed())
         finally:
             await outages
+
+    async def _restart_broker(self, down: float) -> None:
+        assert self.broker is not None
+        began = time.monotonic()
+        await asyncio.to_thread(self.broker.stop)
+        await asyncio.sleep(down)
+        await asyncio.to_thread(self.broker.start)
+        self.server.restarts.append(
+            Restart(self.clock.elapsed(), "redis restart", 0.0, time.monotonic() - began, 0)
+        )
 
     async def _blackouts(self) -> None:
         for fraction, name, seconds in self.blackouts:
@@ -268,7 +290,10 @@ class FieldDay:
         self.workdir = workdir
         self.say = say
         self.rng = random.Random(options.seed)
-        self.server = FieldServer(workdir / "server")
+        self.broker = RedisServer(workdir / "redis") if options.workers else None
+        self.server = FieldServer(
+            workdir / "server", workers=options.workers, broker_url=self.broker.url if self.broker else ""
+        )
         self.proxies: dict[str, FaultProxy] = {}
         self.tally = Tally()
         self.records = Records()
@@ -295,6 +320,8 @@ class FieldDay:
             await proxy.stop()
         if self.server.process.running:
             await self.server.stop(signal.SIGKILL)
+        if self.broker is not None:
+            self.broker.stop()
 
     async def _revive(self, crashed: list[str]) -> bool:
         """After the day the server must be up for the final comparisons; a failed start is a finding."""
@@ -313,6 +340,9 @@ class FieldDay:
     async def play(self) -> Report:
         began = time.monotonic()
         options, server, records = self.options, self.server, self.records
+        if self.broker is not None:
+            (self.workdir / "redis").mkdir(parents=True, exist_ok=True)
+            self.broker.start()
         await asyncio.to_thread(server.create_accounts)
         await server.start()
         self.say(f"server up on {server.base_url}, folder {self.workdir}")
@@ -352,7 +382,7 @@ class FieldDay:
             crowd.run(),
             DoorKeeper(self._client("counters", door_token), clock, records, self._rng()).run(),
             HeadOfOffice(self._client("counters", admin_token), clock, records, self._rng(), CAPACITY).run(),
-            Chaos(server, self.proxies, clock, self._rng(), options.restart_count).run(),
+            Chaos(server, self.proxies, clock, self._rng(), options.restart_count, self.broker).run(),
         ]
         people += [
             Officer(c, self._client("counters", officer_tokens[c]), clock, records, self._rng(), options.seed,
@@ -480,7 +510,7 @@ def _summary(
     steps = " ".join(f"{k} {v}" for k, v in sorted(records.steps.items()))
     faults = {name: p.stats.faults() for name, p in proxies.items()}
     during = [r for r in server.restarts if r is not closing]
-    kinds = {sig: sum(1 for r in during if r.signal == sig) for sig in ("SIGTERM", "SIGKILL")}
+    kinds = Counter(r.signal for r in during)
     lines = [
         f"Antre field day: seed {options.seed}, {traffic_s:.1f} s of traffic, {days_in(options.duration)} "
         f"office day(s) (1 office minute = {minute:.3f} s)",
@@ -498,7 +528,10 @@ def _summary(
             f"+{p.stats.spikes} spikes, blackouts {p.stats.blackouts})"
             for name, p in proxies.items()
         ),
-        f"restarts during the day {len(during)} ({kinds['SIGTERM']} SIGTERM, {kinds['SIGKILL']} SIGKILL): "
+        f"restarts during the day {len(during)} ("
+        + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        + (f"; {options.workers} workers on redis" if options.workers else "")
+        + "): "
         + ", ".join(f"{r.signal}@{r.at:.0f}s ({r.down_s:.1f}s down)" for r in during[:12])
         + (f", ... ({len(during) - 12} more)" if len(during) > 12 else "")
         + f"; at closing time: {closing.signal if closing else 'none (the server was down)'}",
@@ -540,10 +573,15 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--restarts", type=int, help="server restarts during the day (default duration/15)")
     parser.add_argument("--workdir", type=Path, help="folder for the server's config, database and log")
     parser.add_argument("--keep", action="store_true", help="keep the folder even when everything passed")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="run N workers on a redis-server this run starts (faults too)"
+    )
     args = parser.parse_args(argv)
     if args.duration < 10:
         parser.error("--duration must be at least 10 seconds")
-    return Options(args.seed, args.duration, args.visitors, args.restarts, args.workdir, args.keep)
+    return Options(
+        args.seed, args.duration, args.visitors, args.restarts, args.workdir, args.keep, args.workers
+    )
 
 
 def run(options: Options, say: Callable[[str], None] = print) -> Report:

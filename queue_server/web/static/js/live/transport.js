@@ -230,9 +230,9 @@
       base = (loc.protocol === 'https:' ? 'wss://' : 'ws://') + loc.host + this._base();
     }
     var url = base + this.path;
-    // The ticket socket always answers with a whole snapshot; only the office
-    // stream can resume from a seq.
-    if (this.kind === 'display' && this.lastSeq !== null) {
+    // The office stream resumes from the seq; the ticket socket always answers with a whole
+    // snapshot, but not an older one than this phone saw (a worker that lags waits first).
+    if (this.lastSeq !== null) {
       url += (url.indexOf('?') >= 0 ? '&' : '?') + 'since=' + this.lastSeq;
     }
     return url;
