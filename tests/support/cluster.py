@@ -372,6 +372,7 @@ def open_socket_on(base: str, path: str, pid: int | None, attempts: int = 300) -
         sock.settimeout(None)
         try:
             websocket = connect(f"{base}{path}", sock=sock, proxy=None, open_timeout=10, compression=None)
+            websocket.__enter__()  # (websockets 17 warns about a connection used without it)
         except (OSError, InvalidHandshake):
             sock.close()
             time.sleep(0.05)
