@@ -1,7 +1,8 @@
 """Fixtures of the scale-out tests: a real redis-server per test, deployments of worker processes.
 
-Every test here is marked `scale` (`pytest -m scale`, or `-m "not scale"` to leave them out); without Debian's redis-server they are
-skipped with the reason (CI installs it: scripts/ensure_redis.sh, called by `make test`).
+Every test here is marked `scale` (`pytest -m scale`, or `-m "not scale"` to leave them out).
+Without Debian's redis-server, those that need it are skipped with the reason (CI installs it:
+scripts/ensure_redis.sh, called by `make test`).
 """
 
 from __future__ import annotations
@@ -22,19 +23,11 @@ ROOMY_OFFICE = office_toml(capacity=5000)
 ClusterFactory = Callable[..., Cluster]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            if not os.access(REDIS_SERVER, os.X_OK):
-                item.add_marker(
-                    pytest.mark.skip(reason=f"{REDIS_SERVER} not found: apt-get install redis-server")
-                )
-
-
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """A fresh redis-server on a free loopback port, no persistence."""
+    if not os.access(REDIS_SERVER, os.X_OK):
+        pytest.skip(f"{REDIS_SERVER} not found: apt-get install redis-server (scripts/ensure_redis.sh)")
     server = RedisServer(tmp_path / "redis")
     server.start()
     yield server

@@ -82,7 +82,9 @@ def test_one_idempotency_key_has_one_effect_whichever_workers_it_reaches(cluster
     first_pid, second_pid = list(cluster.pinned())[:2]
     # Two tickets to call; the first issue's key is then tried on another worker.
     key = "kiosk-7-press-1"
-    one = cluster.on(first_pid).post(f"{API}/tickets", json={"service": "a"}, headers={"Idempotency-Key": key})
+    one = cluster.on(first_pid).post(
+        f"{API}/tickets", json={"service": "a"}, headers={"Idempotency-Key": key}
+    )
     two = cluster.on(second_pid).post(
         f"{API}/tickets", json={"service": "a"}, headers={"Idempotency-Key": key}
     )
@@ -111,6 +113,7 @@ def test_one_idempotency_key_has_one_effect_whichever_workers_it_reaches(cluster
     call_two = cluster.on(second_pid).post(f"{API}/counters/1/call-next", headers=press)
     assert call_one.status_code == 200 and call_two.status_code == 200, (call_one.text, call_two.text)
     assert call_two.json()["id"] == call_one.json()["id"] == one.json()["id"]
+
     def current_of_1(state: Json) -> list[str]:
         return [c["current"]["number"] for c in state["counters"] if c["id"] == "1" and c["current"]]
 

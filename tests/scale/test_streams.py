@@ -28,7 +28,9 @@ def test_display_and_phone_sockets_on_every_worker_get_every_event_in_order(clus
     # Three visitors first, one phone socket each, each on another worker.
     visitors = [cluster.on(pid).post(f"{API}/tickets", json={"service": "a"}).json() for pid in pids]
     start = _current_seq(cluster, cluster.writer_pid())
-    phones = [Watcher(cluster, f"/ws/tickets/{t['token']}", pid) for t, pid in zip(visitors, pids, strict=True)]
+    phones = [
+        Watcher(cluster, f"/ws/tickets/{t['token']}", pid) for t, pid in zip(visitors, pids, strict=True)
+    ]
     try:
         with watching(cluster, "/ws/display", list(pids)) as displays:
             assert sorted(d.pid for d in displays) == sorted(pids)
@@ -60,7 +62,9 @@ def test_display_and_phone_sockets_on_every_worker_get_every_event_in_order(clus
                 assert len(calls) == 1 and calls[0]["ticket"]["id"] == visitor["id"], phone.frames
                 assert calls[0]["ticket"]["status"] == "called"
                 assert phone.gaps() == []
-                assert phone.frames[0]["type"] == "snapshot" and phone.frames[0]["ticket"]["id"] == visitor["id"]
+                assert (
+                    phone.frames[0]["type"] == "snapshot" and phone.frames[0]["ticket"]["id"] == visitor["id"]
+                )
     finally:
         for phone in phones:
             phone.close()
@@ -85,7 +89,9 @@ def test_since_gives_the_same_events_on_every_worker_and_a_socket_resumes_on_ano
 
     for since in (0, 5, final - 1, final):
         answers = {
-            pid: eventually(lambda p=pid, s=since: (a := events_since(p, s))["seq"] == final and a, 2, "caught up")
+            pid: eventually(
+                lambda p=pid, s=since: (a := events_since(p, s))["seq"] == final and a, 2, "caught up"
+            )
             for pid in pids
         }
         events = answers[pids[0]]["events"]
@@ -100,7 +106,7 @@ def test_since_gives_the_same_events_on_every_worker_and_a_socket_resumes_on_ano
     first.close()
     seen = first.last_seq
     assert seen == final
-    for step in range(5):
+    for _ in range(5):
         cluster.on(pids[2]).post(f"{API}/tickets", json={"service": "a"})
     moved = Watcher(cluster, "/ws/display", pids[1], since=seen)
     try:

@@ -211,13 +211,11 @@ class Cluster:
         )  # fmt: skip
         try:
             wait_for_health(self.base_url, self.process, timeout)
-            eventually(
-                lambda: len(self.healths()) == self.workers, timeout, "every worker answers /healthz"
-            )
+            eventually(lambda: len(self.healths()) == self.workers, timeout, "every worker answers /healthz")
             if not self.edge:
                 for office in self.office_ids:
                     self.writer_pid(office, timeout)
-                eventually(self._replicas_loaded, timeout, "every worker serves the office's state")
+            eventually(self._replicas_loaded, timeout, "every worker serves the office's state")
         except (ServerStartError, AssertionError) as error:
             raise ServerStartError(f"{error}; log:\n{self.log_text()[-4000:]}") from None
 
@@ -234,10 +232,8 @@ class Cluster:
         self._pinned.clear()
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                pass
         if self.process is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)  # workers left behind, if any
@@ -253,7 +249,9 @@ class Cluster:
 
     def client(self, **kwargs: Any) -> httpx.Client:
         """A client with its own connections (the kernel picks the worker)."""
-        return httpx.Client(base_url=self.base_url, timeout=kwargs.pop("timeout", 15.0), trust_env=False, **kwargs)
+        return httpx.Client(
+            base_url=self.base_url, timeout=kwargs.pop("timeout", 15.0), trust_env=False, **kwargs
+        )
 
     def pinned(self, want: int | None = None, attempts: int = 300) -> dict[int, httpx.Client]:
         """One keep-alive client per worker, by pid (`want` workers, default all of them).
@@ -341,7 +339,9 @@ class Cluster:
 # ----- sockets -----------------------------------------------------------------------------
 
 
-def open_socket_on(base: str, path: str, pid: int | None, attempts: int = 300) -> tuple[int, ClientConnection]:
+def open_socket_on(
+    base: str, path: str, pid: int | None, attempts: int = 300
+) -> tuple[int, ClientConnection]:
     """A WebSocket to `path`, on worker `pid` when given (a keep-alive GET /healthz on the same
     TCP connection tells which worker holds it before the upgrade). Returns (pid, socket)."""
     host, _, port = base.removeprefix("ws://").partition(":")
@@ -357,7 +357,9 @@ def open_socket_on(base: str, path: str, pid: int | None, attempts: int = 300) -
                 data += chunk
             head, _, body = data.partition(b"\r\n\r\n")
             length = next(
-                int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
             )
             while len(body) < length:
                 body += sock.recv(4096)
@@ -431,7 +433,9 @@ class Watcher:
             while not self._stop.is_set() and time.monotonic() < deadline:
                 try:
                     since = self.last_seq if self.display else None
-                    pid, self._socket = open_socket_on(self.cluster.ws_url, self._path(since), None, attempts=3)
+                    pid, self._socket = open_socket_on(
+                        self.cluster.ws_url, self._path(since), None, attempts=3
+                    )
                 except (AssertionError, OSError):
                     time.sleep(0.1)
                     continue
@@ -455,7 +459,9 @@ class Watcher:
         return [int(f["seq"]) for f in self.events()]
 
     def wait_for_seq(self, seq: int, timeout: float = 10.0) -> None:
-        eventually(lambda: (self.last_seq or 0) >= seq, timeout, f"{self.path} on {self.pids} reaches seq {seq}")
+        eventually(
+            lambda: (self.last_seq or 0) >= seq, timeout, f"{self.path} on {self.pids} reaches seq {seq}"
+        )
 
     def gaps(self) -> list[str]:
         """What a screen would have missed or seen twice: every frame must follow the one before."""
