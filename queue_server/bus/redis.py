@@ -200,10 +200,19 @@ class Broker:
 
     async def reply(self, worker: str, answer: bytes) -> None:
         key = f"antre:replies:{worker}"
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.lpush(key, answer)
-        pipe.expire(key, REPLY_TTL_SECONDS)
-        await pipe.execute()
+        # A pipeline is not retried by redis-py on a lost connection: after the broker was
+        # restarted, the pool's first (dead) connection would drop the answer of a command
+        # already applied. Once more on a fresh connection (a second copy is ignored).
+        for attempt in range(2):
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.lpush(key, answer)
+            pipe.expire(key, REPLY_TTL_SECONDS)
+            try:
+                await pipe.execute()
+                return
+            except BrokerError:
+                if attempt:
+                    raise
 
     @staticmethod
     async def next_replies(client: aioredis.Redis, worker: str, timeout: float) -> list[bytes]:
