@@ -21,7 +21,7 @@ from queue_server.domain.settings import OfficeConfig
 
 log = logging.getLogger("queue_server.supervisor")
 
-STOP_GRACE_SECONDS = 15.0
+STOP_GRACE_SECONDS = 12.0
 RESTART_PAUSE_SECONDS = 0.5
 
 
@@ -59,7 +59,13 @@ def run_worker(spec: WorkerSpec, sock: socket.socket) -> None:
     import gc
 
     gc.set_threshold(20_000, 50, 1000)  # as for one process (cli._run)
-    server = cli.server_class()(config)
+
+    class WorkerServer(cli.server_class()):  # type: ignore[misc]
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            app.worker.shutting_down()  # the signal handler runs on the loop's thread, between callbacks
+
+    server = WorkerServer(config)
     server.run(sockets=[sock])
 
 

@@ -169,8 +169,10 @@ class Broker:
         raw = await self.redis.xrange(_key(office, "events"), min=f"({seq}-0", count=count)
         return [_entry(entry_id, fields) for entry_id, fields in raw]
 
-    async def latest_entries(self, office: str, count: int) -> list[StreamEntry]:
-        raw = await self.redis.xrevrange(_key(office, "events"), count=count)
+    async def latest_entries(self, office: str, count: int, before: int | None = None) -> list[StreamEntry]:
+        """The stream's last `count` entries (before seq `before`, when given), oldest first."""
+        top = f"({before}-0" if before is not None else "+"
+        raw = await self.redis.xrevrange(_key(office, "events"), max=top, count=count)
         return [_entry(entry_id, fields) for entry_id, fields in reversed(raw)]
 
     @staticmethod

@@ -208,16 +208,13 @@ class OfficeReplica(OfficeService):
         if picture is None:
             return  # no writer has written this office yet; the next idle read looks again
         history = await self.broker.latest_entries(self.office_id, 2_000)
-        # The first picture continues whatever this channel has; a changed epoch is another history.
+        calls = await self._day_history(history, picture.seq)
         same_history = not self.mirror.epoch or picture.epoch == self.mirror.epoch
         self.mirror.load(picture)
         self._rebuild()
         self.board = self._board_of(self.office)
-        day = [e for e in history if e.seq <= picture.seq]
-        starts = [i for i, e in enumerate(day) if _type_of(e) == ev.DayStarted.TYPE]
-        day = day[starts[-1] + 1 :] if starts else day
-        for entry in [e for e in day if _type_of(e) in HISTORY_TYPES][-HISTORY_ON_START:]:
-            self.board.replay_history(wire.decode(entry.text).event())
+        for envelope in calls:
+            self.board.replay_history(envelope.event())
         envelopes = [wire.decode(e.text) for e in history if e.seq <= picture.seq]
         channel = self.channel
         missed = [e for e in envelopes if e.seq > channel.last_seq]
@@ -228,6 +225,24 @@ class OfficeReplica(OfficeService):
         self.loaded = True
         self._reload = False
         self._moved_on()
+
+    async def _day_history(self, latest: list[StreamEntry], seq: int) -> list[wire.Envelope]:
+        """The day's latest calls, admissions and undos up to `seq`, oldest first, as the writer's
+        start reads them from its database (store.day.day_history): back through the stream until
+        the day's start or enough of them."""
+        found: list[wire.Envelope] = []
+        chunk = [e for e in latest if e.seq <= seq]
+        while chunk:
+            for entry in reversed(chunk):
+                envelope = wire.decode(entry.text)
+                if envelope.type == ev.DayStarted.TYPE:
+                    return found[::-1]
+                if envelope.type in HISTORY_TYPES:
+                    found.append(envelope)
+                    if len(found) >= HISTORY_ON_START:
+                        return found[::-1]
+            chunk = await self.broker.latest_entries(self.office_id, 2_000, before=chunk[0].seq)
+        return found[::-1]
 
     def _absorb(self, entries: list[StreamEntry]) -> None:
         if entries[0].seq != self.mirror.seq + 1:
@@ -263,8 +278,3 @@ class OfficeReplica(OfficeService):
             self._held_settings = True  # the office row's capacity is the live one
         self.office = self._office_from(self.mirror.stored())
         self.office.state.seq = self.mirror.seq
-
-
-def _type_of(entry: StreamEntry) -> str:
-    # Every event's text begins with its type ({"type": ...}); decoding it all is not needed.
-    return wire.decode(entry.text).type

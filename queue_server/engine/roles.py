@@ -65,6 +65,11 @@ class OfficeRole:
             if self.db_path is not None:
                 self._watch = asyncio.create_task(self._watch_lock(), name=f"takeover-{self.office_id}")
 
+    def stop_watching(self) -> None:
+        """No take-over from now on (the worker is stopping)."""
+        if self._watch is not None:
+            self._watch.cancel()
+
     async def stop(self) -> None:
         if self._watch is not None:
             self._watch.cancel()

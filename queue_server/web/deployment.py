@@ -59,7 +59,7 @@ def create_worker_app(
     broker_url: str,
     single: bool,
     clock: Callable[[], datetime] | None = None,
-) -> ASGIApp:
+) -> WorkerGate:
     """`databases` maps each office to its database file; None on an edge worker (no database)."""
     broker = Broker(broker_url)
     roles = {

@@ -66,6 +66,15 @@ class Worker:
                 await task
         await self.broker.close()
 
+    def shutting_down(self) -> None:
+        """The server stops: requests waiting for a writer's answer get 503 now, not in 10 s, so
+        the graceful shutdown is quick; and no office is taken over any more."""
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(_ShuttingDown())
+        for role in self.roles.values():
+            role.stop_watching()
+
     def writer_for(self) -> list[str]:
         return sorted(office for office, role in self.roles.items() if role.is_writer)
 
@@ -233,6 +242,10 @@ class Worker:
         }
         with contextlib.suppress(*BrokerError):
             await self.broker.reply(request["reply_to"], orjson.dumps(answer))
+
+
+class _ShuttingDown(Exception):
+    pass
 
 
 _ERROR_500 = b'{"error":{"code":"internal_error","message":"something went wrong; please try again"}}'
