@@ -83,6 +83,10 @@ def service_view(service: ServiceConfig) -> dict[str, Any]:
         "standard_minutes": service.standard_minutes,
         "fee": service.fee,
         "open": service.open,
+        # api-remote: remote tickets per day, the route's next step, whether the kiosk offers it.
+        "remote_quota": service.remote_quota,
+        "next": service.next,
+        "kiosk": service.kiosk,
     }
 
 
@@ -149,8 +153,7 @@ def _create_service(state: OfficeState, command: CreateService) -> ServiceConfig
         )
     state.services[service.id] = service
     state.last_number.setdefault(service.id, 0)
-    state.queues.pending.setdefault(service.id, [])
-    state.queues.waiting.setdefault(service.id, [])
+    state.queues.add_service(service.id)
     state.service_times.standard[service.id] = service.standard_minutes
     state.service_times.samples.setdefault(service.id, deque(maxlen=SERVICE_TIME_SAMPLES))
     return service

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -65,7 +66,8 @@ class Mirror:
         office = rows.get("office")
         if office:
             if office.get("day") != self.office.get("day"):
-                self.tickets = {i: r for i, r in self.tickets.items() if r[_DAY] == office.get("day")}
+                # Today's tickets and the bookings of later days stay; the days before go.
+                self.tickets = {i: r for i, r in self.tickets.items() if r[_DAY] >= office.get("day", "")}
                 self._objects = {}
             self.office = office
         for row in rows.get("tickets") or ():
@@ -80,8 +82,9 @@ class Mirror:
             self.settings_changed = True
 
     def stored(self) -> StoredOffice:
-        day = self.office.get("day")
+        day = self.office.get("day") or ""
         tickets = [self._ticket(i) for i in sorted(self.tickets)]
+        counts = self.office.get("counts_json")
         return StoredOffice(
             day=day,
             seq=self.seq,
@@ -93,6 +96,8 @@ class Mirror:
             tickets=[t for t in tickets if t.day == day],
             counters=self.counters,
             recent_events=[],
+            counts=json.loads(counts) if counts else {},
+            bookings=[t for t in tickets if t.day > day],
         )
 
     def _ticket(self, ticket_id: int) -> Ticket:

@@ -118,7 +118,8 @@ class StreamPublisher:
             # A new day: the picture is written anew, without yesterday's tickets.
             self._rows = {}
             self._whole = True
-        self._rows.update((i, row) for i, row in tickets if row[_DAY] == meta.get("day"))
+        # Today's tickets and bookings of later days (the picture holds both, as the database does).
+        self._rows.update((i, row) for i, row in tickets if row[_DAY] >= meta.get("day", ""))
         self._meta = meta
         self._wake.set()
 
