@@ -9,8 +9,10 @@ import contextlib
 import itertools
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +23,7 @@ from queue_server.bus.redis import Broker
 from queue_server.config import parse_config
 from queue_server.domain import commands as cmd
 from queue_server.domain.errors import DomainError
+from queue_server.domain.settings import QueuePolicy, RemotePolicy
 from queue_server.engine.replica import OfficeReplica
 from queue_server.engine.replication import StreamPublisher
 from queue_server.engine.service import OfficeService
@@ -30,7 +33,14 @@ from tests.support.redis_server import RedisServer
 from tests.support.server import SMALL_OFFICE_TOML
 
 pytestmark = pytest.mark.scale
-CONFIG = parse_config(SMALL_OFFICE_TOML.replace("capacity = 30", "capacity = 4"))
+_BASE = parse_config(SMALL_OFFICE_TOML.replace("capacity = 30", "capacity = 4"))
+# api-remote switched on, so replicas are shown bookings, remote tickets, priority, rejoins and a route.
+CONFIG = replace(
+    _BASE,
+    services=(replace(_BASE.services[0], remote_quota=4, next="b"), *_BASE.services[1:]),
+    queue=QueuePolicy(rejoin_within_calls=3, rejoin_after=1, priority_categories=("lansia",)),
+    remote=RemotePolicy(enabled=True, book_days_ahead=1),
+)
 _names = itertools.count()
 
 
@@ -90,9 +100,14 @@ class Pair:
             await self.replica.broker.close()
 
 
-async def run(writer: OfficeService, command: cmd.Command, index: int) -> None:
+async def run(writer: OfficeService, command: Any, index: int) -> None:
     if isinstance(command, cmd.IssueTicket):
-        command = cmd.IssueTicket(command.service, command.party_size, f"hash-{index}", command.origin)
+        command = cmd.IssueTicket(
+            command.service, command.party_size, f"hash-{index}", command.origin, priority=command.priority
+        )
+    elif isinstance(command, tuple):  # a remote ticket for today or a booking for tomorrow
+        day = writer.now().date() + timedelta(days=command[1])
+        command = cmd.IssueRemote("a", 1, f"hash-{index}", day.isoformat())
     with contextlib.suppress(DomainError):
         await writer.execute(command)
 
@@ -112,6 +127,10 @@ COMMANDS = st.one_of(
     st.builds(cmd.DoorEnter, st.integers(1, 2)),
     st.builds(cmd.DoorExit, st.integers(1, 2)),
     st.builds(cmd.SetCapacity, st.integers(1, 6)),
+    st.builds(lambda s: cmd.IssueTicket(s, 1, "", priority="lansia"), st.sampled_from(["a", "b"])),
+    st.tuples(st.just("remote"), st.integers(0, 1)),
+    st.builds(lambda n: cmd.CheckIn(number=n), st.sampled_from(["A001", "A002", "A003"])),
+    st.builds(lambda n: cmd.Rejoin(number=n), st.sampled_from(["A001", "A002", "B001"])),
 )
 STEPS = st.lists(st.tuples(st.lists(COMMANDS, min_size=1, max_size=6), st.booleans()), min_size=1, max_size=8)
 
