@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queue_server.domain.tickets import Ticket
-from queue_server.store import settings
+from queue_server.store import outbox, settings
 from queue_server.store.rows import SELECT_TICKETS, UPSERT_TICKET, ticket_from_row
 from queue_server.wire import Envelope, decode
 
@@ -47,6 +47,7 @@ class Batch:
     office: dict[str, Any] | None = None
     settings: dict[str, Any] | None = None  # the office's configuration, when an admin changed it
     settings_at: str = ""
+    messages: list[outbox.OutboxRow] = field(default_factory=list)  # the outbox rows these events cause
 
 
 def load(conn: sqlite3.Connection, recent_events: int) -> StoredOffice:
@@ -83,7 +84,7 @@ def load(conn: sqlite3.Connection, recent_events: int) -> StoredOffice:
     )
 
 
-def commit(conn: sqlite3.Connection, batch: Batch) -> None:
+def commit(conn: sqlite3.Connection, batch: Batch, phone_of: outbox.PhoneOf = outbox.contacts_phone) -> None:
     """Write one batch in one durable transaction (on the writer connection)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -124,6 +125,9 @@ def commit(conn: sqlite3.Connection, batch: Batch) -> None:
             )
         if batch.settings is not None:
             settings.save(conn, batch.settings, batch.settings_at)
+        if batch.messages:
+            # After the tickets: a phone given with a ticket issued in this batch is found.
+            outbox.enqueue(conn, batch.messages, phone_of)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

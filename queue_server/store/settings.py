@@ -15,7 +15,13 @@ from dataclasses import replace
 from typing import Any
 
 from queue_server.domain.hours import parse_hours
-from queue_server.domain.settings import CounterConfig, OfficeConfig, PrinterConfig, ServiceConfig
+from queue_server.domain.settings import (
+    CounterConfig,
+    NotifyConfig,
+    OfficeConfig,
+    PrinterConfig,
+    ServiceConfig,
+)
 
 KEY = "office"
 LIVE_PARTS = ("services", "counters", "capacity", "hours", "running_text")
@@ -70,7 +76,38 @@ def as_data(config: OfficeConfig) -> dict[str, Any]:
             "target": config.printer.target,
             "width_mm": config.printer.width_mm,
         },
+        **({"notify": _notify_data(config.notify)} if config.notify != NotifyConfig() else {}),
     }
+
+
+def _notify_data(notify: NotifyConfig) -> dict[str, Any]:
+    # Only when set: a database seeded before [notify] keeps matching its TOML file.
+    return {
+        "url": notify.url,
+        "secret": notify.secret,  # the TOML's own (a generated one has its own row)
+        "language": notify.language,
+        "templates": notify.templates_dict(),
+        "timeout_seconds": notify.timeout_seconds,
+        "max_attempts": notify.max_attempts,
+        "max_age_minutes": notify.max_age_minutes,
+        "first_retry_seconds": notify.first_retry_seconds,
+        "max_retry_seconds": notify.max_retry_seconds,
+    }
+
+
+def _notify_config(data: dict[str, Any]) -> NotifyConfig:
+    templates = tuple((lang, tuple(kinds.items())) for lang, kinds in data.get("templates", {}).items())
+    return NotifyConfig(
+        url=data.get("url", ""),
+        secret=data.get("secret", ""),
+        language=data.get("language", ""),
+        templates=templates,
+        timeout_seconds=int(data.get("timeout_seconds", 10)),
+        max_attempts=int(data.get("max_attempts", 20)),
+        max_age_minutes=int(data.get("max_age_minutes", 120)),
+        first_retry_seconds=float(data.get("first_retry_seconds", 2.0)),
+        max_retry_seconds=float(data.get("max_retry_seconds", 300.0)),
+    )
 
 
 def live_parts(data: dict[str, Any]) -> dict[str, Any]:
@@ -136,6 +173,7 @@ def from_data(stored: dict[str, Any]) -> OfficeConfig:
         printer=PrinterConfig(
             printer.get("kind", "none"), printer.get("target", ""), printer.get("width_mm", 80)
         ),
+        notify=_notify_config(stored["notify"]) if "notify" in stored else NotifyConfig(),
     )
     return apply_stored(base, stored)
 
@@ -160,6 +198,8 @@ def to_toml(config: OfficeConfig) -> str:
         f"target = {_s(config.printer.target)}",
         f"width_mm = {config.printer.width_mm}",
     ]
+    if config.notify != NotifyConfig():
+        lines += _notify_toml(config.notify)
     for service in config.services:
         lines += [
             "",
@@ -189,6 +229,25 @@ def to_toml(config: OfficeConfig) -> str:
                 lines.append(f"{day} = {_list(ranges)}")
         lines.append(f"closed_dates = {_list(sorted(config.hours.closed_dates))}")
     return "\n".join(lines) + "\n"
+
+
+def _notify_toml(notify: NotifyConfig) -> list[str]:
+    lines = ["", "[notify]", f"url = {_s(notify.url)}"]
+    if notify.secret:
+        lines.append(f"secret = {_s(notify.secret)}")
+    if notify.language:
+        lines.append(f"language = {_s(notify.language)}")
+    lines += [
+        f"timeout_seconds = {notify.timeout_seconds}",
+        f"max_attempts = {notify.max_attempts}",
+        f"max_age_minutes = {notify.max_age_minutes}",
+        f"first_retry_seconds = {notify.first_retry_seconds!r}",
+        f"max_retry_seconds = {notify.max_retry_seconds!r}",
+    ]
+    for lang, kinds in notify.templates:
+        lines += ["", f"[notify.templates.{lang}]"]
+        lines += [f"{kind} = {_s(text)}" for kind, text in kinds]
+    return lines
 
 
 def _s(value: str) -> str:
