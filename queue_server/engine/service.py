@@ -469,5 +469,9 @@ class OfficeService:
         ticket = self.office.state.tickets.get(ticket_id)
         return self.office.state.view(ticket) if ticket else None
 
+    async def outbox_counts(self) -> dict[str, int]:
+        """[notify]: messages pending (any day), and today's sent, failed and expired ones."""
+        return await self.store.outbox_counts(self.day)
+
     def is_live(self, ticket: Ticket) -> bool:
         return ticket.day == self.office.state.day and ticket.id in self.office.state.tickets
