@@ -22,6 +22,7 @@ from typing import Any
 from queue_server.domain import events as ev
 from queue_server.domain.settings import NOTIFY_PLACEHOLDERS, NotifyConfig
 from queue_server.domain.state import OfficeState
+from queue_server.domain.tickets import Status
 
 COME_NOW_SEQ = 0
 """The event seq of a come-now message: one per ticket, whatever event made it true."""
@@ -91,7 +92,7 @@ class Planner:
     def _come_now(self, state: OfficeState, at: str) -> list[Message]:
         planned: list[Message] = []
         for ticket in state.tickets.values():
-            if ticket.status != "remote" or ticket.id in self.come_now_done:
+            if ticket.status != Status.REMOTE or ticket.id in self.come_now_done:
                 continue
             view = state.view(ticket)
             if view.get("come_now") is True:

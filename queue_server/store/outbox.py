@@ -11,19 +11,17 @@ sent: it is blanked once the row is sent, given up or its day is over
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
 PhoneOf = Callable[[sqlite3.Connection, int], str | None]
-"""The phone number a ticket's messages go to, or None (then it gets none)."""
+"""The phone number a ticket's messages go to, or None (then it gets none): contacts.phone_of."""
 
 OutboxRow = tuple[str, int, str, int, str, str, float]
 """(message id, ticket id, kind, event seq, day, payload as JSON, created at epoch seconds)."""
 
 PENDING, SENT, FAILED, EXPIRED = "pending", "sent", "failed", "expired"
-SECRET_KEY = "notify_secret"
 
 
 @dataclass(frozen=True)
@@ -37,15 +35,6 @@ class Due:
     payload: str
     attempts: int
     created_at: float
-
-
-def contacts_phone(conn: sqlite3.Connection, ticket_id: int) -> str | None:
-    """The ticket's phone from the contacts table (store/contacts.py, api-remote), if it has one."""
-    try:
-        row = conn.execute("SELECT phone FROM contacts WHERE ticket_id = ?", (ticket_id,)).fetchone()
-    except sqlite3.OperationalError:  # no contacts table: this database keeps no phone numbers
-        return None
-    return str(row[0]) if row and row[0] else None
 
 
 def enqueue(conn: sqlite3.Connection, rows: list[OutboxRow], phone_of: PhoneOf) -> int:
@@ -129,17 +118,3 @@ def counts(conn: sqlite3.Connection, day: str) -> dict[str, int]:
     for status, count in rows:
         result[str(status)] = int(count)
     return result
-
-
-def secret(conn: sqlite3.Connection) -> str:
-    """The HMAC key kept in the database, made on first use (the writer connection, at start-up)."""
-    row = conn.execute("SELECT value FROM settings WHERE key = ?", (SECRET_KEY,)).fetchone()
-    if row:
-        return str(row[0])
-    value = secrets.token_hex(32)
-    conn.execute(
-        "INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, ?, datetime('now'))",
-        (SECRET_KEY, value),
-    )
-    row = conn.execute("SELECT value FROM settings WHERE key = ?", (SECRET_KEY,)).fetchone()
-    return str(row[0])

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from queue_server.domain.tickets import Ticket
-from queue_server.store import accounts, day, outbox, settings, users
+from queue_server.store import accounts, bookings, contacts, day, outbox, settings, users
 from queue_server.store.day import AuditRow, Batch, IdempotencyRow, StoredOffice
 from queue_server.store.db import Database
 from queue_server.store.migrations import migrate, schema_version
@@ -14,10 +14,10 @@ from queue_server.wire import Envelope
 
 
 class Store:
-    def __init__(self, path: Path, phone_of: outbox.PhoneOf = outbox.contacts_phone) -> None:
+    def __init__(self, path: Path, outbox_phone: outbox.PhoneOf = contacts.phone_of) -> None:
         self.db = Database(path)
         migrate(self.db.writer)
-        self.phone_of = phone_of  # where the outbox finds a ticket's phone (the contacts table)
+        self.outbox_phone = outbox_phone  # where the outbox finds a ticket's phone (the contacts table)
 
     @property
     def path(self) -> Path:
@@ -39,6 +39,14 @@ class Store:
         """The office's configuration as the database holds it (None before the first start)."""
         return settings.load(self.db.reader())
 
+    def secret(self, name: str) -> str:
+        """A server secret kept in the database, made on first use (start-up only: it may write)."""
+        return bookings.secret(self.db.writer, name)
+
+    async def phone_of(self, ticket_id: int) -> str | None:
+        """The phone number given with a ticket (+62... form), or None; off the loop (contacts.py)."""
+        return await self.db.read(lambda conn: contacts.phone_of(conn, ticket_id))
+
     def day_history(self, limit: int) -> list[Envelope]:
         return day.day_history(self.db.reader(), limit)
 
@@ -47,19 +55,19 @@ class Store:
 
     def commit_now(self, batch: Batch) -> None:
         """Commit on the caller's thread: only at start-up, before the writer thread has work."""
-        day.commit(self.db.writer, batch, self.phone_of)
+        day.commit(self.db.writer, batch, self.outbox_phone)
 
     def outbox_tickets_with(self, kind: str, day_: str) -> set[int]:
         return outbox.tickets_with(self.db.reader(), kind, day_)
 
     def notify_secret(self) -> str:
         """The outbox's HMAC key kept in the database (made on first use; start-up only)."""
-        return outbox.secret(self.db.writer)
+        return self.secret("notify_hmac")
 
     # ----- the writer thread ----------------------------------------------------------------
 
     async def commit(self, batch: Batch) -> None:
-        await self.db.write(lambda conn: day.commit(conn, batch, self.phone_of))
+        await self.db.write(lambda conn: day.commit(conn, batch, self.outbox_phone))
 
     async def purge_idempotency(self, older_than: float) -> None:
         await self.db.write(lambda conn: day.purge_idempotency(conn, older_than))

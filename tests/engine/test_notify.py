@@ -49,7 +49,7 @@ class Phones:
 
 
 async def started(db: Path, toml: str, phones: Phones, clock: Clock | None = None) -> OfficeService:
-    service = OfficeService(parse_config(toml), Store(db, phone_of=phones), Hub(), clock or Clock())
+    service = OfficeService(parse_config(toml), Store(db, outbox_phone=phones), Hub(), clock or Clock())
     await service.start()
     return service
 
