@@ -98,8 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     import_.add_argument("--config", type=Path, default=_env_path("QUEUE_CONFIG"))
     import_.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
 
+    notify_cmd = commands.add_parser("notify", help="messages to visitors' phones ([notify])")
+    notify_commands = notify_cmd.add_subparsers(dest="notify_command", required=True)
+    notify_secret = notify_commands.add_parser("secret", help="print the key that signs the messages")
+    notify_secret.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
+
     args = parser.parse_args(argv)
-    if args.command in ("backup", "config"):
+    if args.command in ("backup", "config", "notify"):
         return _operations(args)
     if args.command == "serve":
         return _serve(args)
@@ -131,6 +136,8 @@ def _operations(args: argparse.Namespace) -> int:
     db_path: Path = args.db or DEFAULT_DB
     if args.command == "backup":
         return operations.backup(db_path, args.path)
+    if args.command == "notify":
+        return operations.notify_secret(db_path)
     if args.config_command == "export":
         return operations.export(db_path)
     return operations.import_config(resolve_config_path(args.config), db_path)

@@ -315,3 +315,19 @@ async def test_notify_off_writes_no_rows_and_starts_no_sender(tmp_path: Path) ->
     await service.execute(cmd.CallNext("1", "budi"))
     assert service.notifier is None and rows(tmp_path / "q.db") == []
     await stopped(service)
+
+
+async def test_notify_secret_prints_the_key_the_server_signs_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from queue_server import operations
+
+    for secret in (None, SECRET):
+        db = tmp_path / f"{secret}.db"
+        service = await started(db, notify_toml("http://127.0.0.1:9/x", secret=secret), Phones())
+        used = service.notifier.secret if service.notifier is not None else ""
+        await stopped(service)
+        capsys.readouterr()
+        assert operations.notify_secret(db) == 0
+        assert capsys.readouterr().out.strip() == used == (secret or used)
+        assert len(used) >= 32
