@@ -91,6 +91,8 @@ class Planner:
 
     def _come_now(self, state: OfficeState, at: str) -> list[Message]:
         planned: list[Message] = []
+        if not state.remote_policy.enabled:
+            return planned  # no remote tickets: skip the walk over the day's tickets
         for ticket in state.tickets.values():
             if ticket.status != Status.REMOTE or ticket.id in self.come_now_done:
                 continue

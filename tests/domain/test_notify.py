@@ -149,3 +149,31 @@ def test_an_office_without_notify_exports_no_notify_table() -> None:
 def test_a_bad_notify_key_is_named(table: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
         parse_config(SMALL_OFFICE_TOML + "\n[notify]\n" + table + "\n")
+
+
+def test_come_now_is_planned_once_per_remote_ticket_when_its_view_turns_true() -> None:
+    from queue_server.domain.settings import RemotePolicy, ServiceConfig
+    from queue_server.domain.tickets import Ticket
+
+    services = (ServiceConfig("a", "Layanan A", "A", remote_quota=10), ServiceConfig("b", "Layanan B", "B"))
+    desk = Desk(services=services, remote=RemotePolicy(enabled=True, come_now_position=1, lead_minutes=0))
+    planner = Planner(ON, "Kantor Uji", "id")
+
+    def remote() -> Ticket:
+        ticket: Ticket = desk.do(cmd.IssueRemote("a", 1, f"r{desk.state.seq}", desk.state.day)).result
+        return ticket
+
+    def plan() -> list[tuple[int, str, int]]:
+        found = planner.messages(desk.state, desk.events, "now")
+        desk.events.clear()
+        return [(m.ticket_id, m.kind, m.event_seq) for m in found]
+
+    walk_in = desk.issue("a")
+    first, second = remote(), remote()  # 1 ahead (come now), 2 ahead (not yet)
+    assert plan() == [(first.id, "come_now", 0)]
+    assert plan() == []  # still true, never again
+    desk.call("1")  # the walk-in is called: the second now has 1 ahead
+    called = next(e for e in desk.events if e.TYPE == "ticket.called")
+    assert plan() == [(walk_in.id, "called", called.seq), (second.id, "come_now", 0)]
+    desk.do(cmd.CheckIn(first.id))
+    assert plan() == []  # checked in: no longer remote, and come-now was sent already
