@@ -189,6 +189,10 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactSecrets())
+    # httpx logs every request's URL at INFO; a gateway URL may carry its API key ([notify]).
+    # engine/notify.py logs each message's outcome by id instead.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _account_db(args: argparse.Namespace) -> Path:

@@ -186,6 +186,9 @@ class Notifier:
 
     async def deliver(self, row: Due) -> float | None:
         """Post one row and record the outcome; the backoff delay if it failed and will be retried."""
+        if not row.phone:  # cannot happen for a pending row; never post a message to nobody
+            await self.store.outbox_give_up(row.id, FAILED, "no phone", tried=False)
+            return None
         attempt = await self.post(row)
         if attempt.sent:
             await self.store.outbox_sent(row.id, iso(datetime.now(UTC)))
