@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -42,6 +42,7 @@ SIGNATURE_HEADER = "X-Antre-Signature"
 TIMESTAMP_HEADER = "X-Antre-Timestamp"
 IDLE_WAKE = 30.0  # with nothing due, look again this often (expiry, a missed wake-up)
 BATCH = 50  # rows read per pass
+KEEP_DAYS = 30  # finished rows are deleted after this many days (what was sent, for a while)
 REFUSED = frozenset({400, 410, 422})
 """The gateway says this message cannot be delivered (a bad number): retrying will not help."""
 
@@ -125,6 +126,7 @@ class Notifier:
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
         self.sent = 0  # since start: what /healthz and the tests read
+        self._purged_on = ""  # the day the old rows were last deleted (once a day is enough)
 
     def start(self, name: str) -> None:
         self._client = httpx.AsyncClient(
@@ -169,8 +171,13 @@ class Notifier:
         After a failure the pass stops: the gateway (or the Wi-Fi) is likely down for all
         of them, and the failing row's backoff paces the next try of the whole outbox.
         """
-        now = self.clock()
-        await self.store.outbox_expire(self.today(), now - self.config.max_age_minutes * 60)
+        now, today = self.clock(), self.today()
+        await self.store.outbox_expire(today, now - self.config.max_age_minutes * 60)
+        if self._purged_on != today:
+            self._purged_on = today
+            await self.store.outbox_purge_before(
+                (date.fromisoformat(today) - timedelta(days=KEEP_DAYS)).isoformat()
+            )
         while True:
             rows = await self.store.outbox_due(self.clock(), BATCH)
             for row in rows:

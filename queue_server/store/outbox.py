@@ -109,6 +109,11 @@ def expire(conn: sqlite3.Connection, today: str, created_before: float) -> int:
     return cursor.rowcount
 
 
+def purge_before(conn: sqlite3.Connection, day: str) -> int:
+    """Delete finished rows of days before `day` (they hold no phone; only the message text)."""
+    return conn.execute("DELETE FROM outbox WHERE status != ? AND day < ?", (PENDING, day)).rowcount
+
+
 def counts(conn: sqlite3.Connection, day: str) -> dict[str, int]:
     """Rows by status: all pending ones, and the others of this day."""
     result = {PENDING: 0, SENT: 0, FAILED: 0, EXPIRED: 0}

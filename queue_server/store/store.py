@@ -114,6 +114,9 @@ class Store:
     async def outbox_give_up(self, message_id: str, status: str, error: str, tried: bool) -> None:
         await self.db.write(lambda conn: outbox.give_up(conn, message_id, status, error, tried))
 
+    async def outbox_purge_before(self, day_: str) -> int:
+        return await self.db.write(lambda conn: outbox.purge_before(conn, day_))
+
     async def outbox_expire(self, today: str, created_before: float) -> int:
         return await self.db.write(lambda conn: outbox.expire(conn, today, created_before))
 

@@ -331,3 +331,19 @@ async def test_notify_secret_prints_the_key_the_server_signs_with(
         assert operations.notify_secret(db) == 0
         assert capsys.readouterr().out.strip() == used == (secret or used)
         assert len(used) >= 32
+
+
+async def test_finished_rows_are_deleted_after_thirty_days(tmp_path: Path, receiver: Receiver) -> None:
+    phones, clock = Phones(), Clock()
+    service = await started(tmp_path / "q.db", notify_toml(receiver.url), phones, clock)
+    phones.by_ticket[await issue(service)] = "+6281234567890"
+    await service.execute(cmd.CallNext("1", "budi"))
+    await eventually(lambda: rows(tmp_path / "q.db")[0]["status"] == "sent")
+    await stopped(service)
+    for days, left in ((30, 1), (31, 0)):
+        clock.now = START + timedelta(days=days)
+        again = await started(tmp_path / "q.db", notify_toml(receiver.url), phones, clock)
+        if left:
+            await asyncio.sleep(0.3)  # the sender's first pass has run by now, and kept it
+        await eventually(lambda: len(rows(tmp_path / "q.db")) == left)  # noqa: B023 (awaited here)
+        await stopped(again)
