@@ -105,8 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     import_.add_argument("--config", type=Path, default=_env_path("QUEUE_CONFIG"))
     import_.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
 
+    notify_cmd = commands.add_parser("notify", help="messages to visitors' phones ([notify])")
+    notify_commands = notify_cmd.add_subparsers(dest="notify_command", required=True)
+    notify_secret = notify_commands.add_parser("secret", help="print the key that signs the messages")
+    notify_secret.add_argument("--db", type=Path, default=_env_path("QUEUE_DB"))
+
     args = parser.parse_args(argv)
-    if args.command in ("backup", "config"):
+    if args.command in ("backup", "config", "notify"):
         return _operations(args)
     if args.command == "serve":
         return _serve(args)
@@ -138,6 +143,8 @@ def _operations(args: argparse.Namespace) -> int:
     db_path: Path = args.db or DEFAULT_DB
     if args.command == "backup":
         return operations.backup(db_path, args.path)
+    if args.command == "notify":
+        return operations.notify_secret(db_path)
     if args.config_command == "export":
         return operations.export(db_path)
     return operations.import_config(resolve_config_path(args.config), db_path)
@@ -198,6 +205,10 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactSecrets())
+    # httpx logs every request's URL at INFO; a gateway URL may carry its API key ([notify]).
+    # engine/notify.py logs each message's outcome by id instead.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _account_db(args: argparse.Namespace) -> Path:

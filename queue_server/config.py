@@ -13,9 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from queue_server.domain.hours import HoursError, parse_hours
+from queue_server.domain.notify import TemplateError, check_template
 from queue_server.domain.settings import (
     NIK_MODES,
+    NOTIFY_KINDS,
     CounterConfig,
+    NotifyConfig,
     OfficeConfig,
     PrinterConfig,
     QueuePolicy,
@@ -162,6 +165,7 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
     if broker_url and not broker_url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("broker.url: must start with redis://, rediss:// or unix://")
     broker_table.done()
+    notify = _notify(top.take("notify", dict, {}))
     top.done()
     return OfficeConfig(
         name=name,
@@ -177,8 +181,60 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
         printer=printer,
         hours=hours,
         broker_url=broker_url,
+        notify=notify,
         remote=remote,
         queue=queue,
+    )
+
+
+def _notify(raw: Any) -> NotifyConfig:
+    """`[notify]`: the messaging gateway's webhook; every key optional, off while `url` is empty."""
+    table = _Reader(raw, "notify")
+    url = table.take("url", str, "")
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError("notify.url: must start with http:// or https://")
+    secret = table.take("secret", str, "")
+    if secret and len(secret) < 16:
+        raise ConfigError("notify.secret: must be at least 16 characters (or left out to generate one)")
+    language = table.take("language", str, "")
+    if language not in ("", "id", "en"):
+        raise ConfigError('notify.language: must be "id" or "en"')
+    templates = _Reader(table.take("templates", dict, {}), "notify.templates")
+    given: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    for lang in ("id", "en"):
+        kinds = _Reader(templates.take(lang, dict, {}), f"notify.templates.{lang}")
+        texts: list[tuple[str, str]] = []
+        for kind in NOTIFY_KINDS:
+            text = kinds.take(kind, str, None)
+            if text is None:
+                continue
+            try:
+                check_template(text)
+            except TemplateError as exc:
+                raise ConfigError(f"{kinds.key(kind)}: {exc}") from exc
+            texts.append((kind, text))
+        kinds.done()
+        if texts:
+            given.append((lang, tuple(texts)))
+    templates.done()
+    timeout = table.take("timeout_seconds", int, 10)
+    if not 1 <= timeout <= 120:
+        raise ConfigError("notify.timeout_seconds: must be between 1 and 120")
+    attempts = table.take("max_attempts", int, 20)
+    if not 1 <= attempts <= 1000:
+        raise ConfigError("notify.max_attempts: must be between 1 and 1000")
+    age = table.take("max_age_minutes", int, 120)
+    if not 1 <= age <= 24 * 60:
+        raise ConfigError("notify.max_age_minutes: must be between 1 and 1440")
+    first = table.take("first_retry_seconds", (int, float), 2.0)
+    if not 0.01 <= first <= 600:
+        raise ConfigError("notify.first_retry_seconds: must be between 0.01 and 600")
+    longest = table.take("max_retry_seconds", (int, float), 300.0)
+    if not first <= longest <= 3600:
+        raise ConfigError("notify.max_retry_seconds: must be between first_retry_seconds and 3600")
+    table.done()
+    return NotifyConfig(
+        url, secret, language, tuple(given), timeout, attempts, age, float(first), float(longest)
     )
 
 

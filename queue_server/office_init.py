@@ -286,6 +286,12 @@ def office_toml(name: str, timezone: str, capacity: int) -> str:
         "[limits]",
         "tickets_per_minute_per_address = 6   # phones; a paired kiosk is never limited",
         "",
+        '# "Called" and "come now" messages to visitors\' phones through the office\'s WhatsApp/SMS',
+        "# gateway (README: Messages to visitors' phones). Remove the # to switch it on.",
+        "# [notify]",
+        '# url = "http://192.168.1.20:8080/antre"',
+        '# secret = "a-long-random-string"   # or leave out: queue-server notify secret prints the one made',
+        "",
     ]
     return "\n".join(lines)
 

@@ -111,3 +111,23 @@ def import_config(config_path: Path, db_path: Path) -> int:
         lock.release()
     print(f"configuration of {config_path} imported into {db_path}; start the server to serve it")
     return 0
+
+
+def notify_secret(db_path: Path) -> int:
+    """Print the key the gateway verifies `X-Antre-Signature` with: the TOML's `[notify] secret`
+    as the database holds it, else the one generated and kept in the database (made now if new)."""
+    from queue_server.store import bookings
+
+    if not db_path.exists():
+        print(f"queue-server: no database at {db_path}", file=sys.stderr)
+        return 2
+    db = Database(db_path)
+    try:
+        migrate(db.writer)
+        stored = settings.load(db.writer) or {}
+        given = str(stored.get("notify", {}).get("secret", ""))
+        # The same row the server reads at start (INSERT OR IGNORE: a running server's key stands).
+        print(given or transaction(db.writer, lambda conn: bookings.secret(conn, "notify_hmac")))
+    finally:
+        db.close()
+    return 0

@@ -18,7 +18,7 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "wire": ({"domain"}, {"orjson", "websockets"}),
     "store": ({"domain", "wire"}, {"sqlite_utils"}),
     "bus": ({"wire"}, {"redis", "orjson"}),
-    "engine": ({"domain", "store", "bus", "wire"}, {"orjson"}),
+    "engine": ({"domain", "store", "bus", "wire"}, {"orjson", "httpx"}),
     "reports": ({"store", "domain"}, {"orjson"}),
     "web": (
         {"engine", "reports", "bus", "domain", "wire", "config"},

@@ -66,6 +66,51 @@ class PrinterConfig:
     width_mm: int = 80
 
 
+NOTIFY_KINDS = ("come_now", "called")
+NOTIFY_PLACEHOLDERS = ("number", "counter", "office", "service")
+DEFAULT_NOTIFY_TEMPLATES: dict[str, dict[str, str]] = {
+    "id": {
+        "come_now": "{office}: nomor antrean {number} ({service}) sebentar lagi dipanggil. "
+        "Silakan datang sekarang.",
+        "called": "{office}: nomor antrean {number} ({service}) dipanggil. Silakan menuju {counter}.",
+    },
+    "en": {
+        "come_now": "{office}: queue number {number} ({service}) will be called soon. Please come now.",
+        "called": "{office}: queue number {number} ({service}) is called. Please go to {counter}.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """`[notify]`: "come now" and "called" messages to the visitor's phone through the office's
+    messaging gateway (an outbound webhook); off while `url` is empty."""
+
+    url: str = ""
+    secret: str = ""  # the HMAC key; empty: generated once and kept in the database
+    language: str = ""  # empty: the office language
+    # language -> kind -> template; the defaults fill any language or kind not given
+    templates: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    timeout_seconds: int = 10
+    max_attempts: int = 20  # then the message is given up (its phone blanked)
+    max_age_minutes: int = 120  # a message older than this is stale: given up, not sent
+    first_retry_seconds: float = 2.0  # the wait after the first failure; it doubles each time ...
+    max_retry_seconds: float = 300.0  # ... up to this (then a random part of it is taken off)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    def template(self, language: str, kind: str) -> str:
+        given = {lang: dict(kinds) for lang, kinds in self.templates}
+        if kind in given.get(language, {}):
+            return given[language][kind]
+        return DEFAULT_NOTIFY_TEMPLATES.get(language, DEFAULT_NOTIFY_TEMPLATES["id"])[kind]
+
+    def templates_dict(self) -> dict[str, dict[str, str]]:
+        return {lang: dict(kinds) for lang, kinds in self.templates}
+
+
 @dataclass(frozen=True)
 class OfficeConfig:
     name: str
@@ -83,6 +128,7 @@ class OfficeConfig:
     broker_url: str = ""  # [broker] url: several workers share the offices through Redis (api-scale)
     remote: RemotePolicy = field(default_factory=RemotePolicy)
     queue: QueuePolicy = field(default_factory=QueuePolicy)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
     @property
     def zone(self) -> ZoneInfo:

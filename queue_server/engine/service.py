@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,11 +26,12 @@ from queue_server.domain import events as ev
 from queue_server.domain.admin import ADMIN_COMMANDS, hours_dict, service_view
 from queue_server.domain.board import Board
 from queue_server.domain.errors import DomainError
+from queue_server.domain.notify import Planner
 from queue_server.domain.office import AnyCommand, Office
 from queue_server.domain.remote import add_booking
 from queue_server.domain.settings import OfficeConfig
 from queue_server.domain.tickets import Ticket, iso
-from queue_server.engine import audit, configuration, idempotency, results
+from queue_server.engine import audit, configuration, idempotency, notify, results
 from queue_server.engine.accounts import new_token, token_hash
 from queue_server.engine.clock import midnight_ticks
 from queue_server.engine.errors import Unavailable
@@ -38,6 +40,7 @@ from queue_server.engine.results import Result, TicketResult
 from queue_server.store import Store
 from queue_server.store.contacts import ContactRow
 from queue_server.store.day import AuditRow, Batch, StoredOffice
+from queue_server.store.outbox import OutboxRow
 from queue_server.store.rows import ticket_row
 
 log = logging.getLogger(__name__)
@@ -91,6 +94,9 @@ class OfficeService:
         self._settings_cache: dict[str, Any] | None = None
         self._contacts_day: str | None = None  # phone numbers of days before this one are deleted
         self.nik_key = b""  # the key of NIK and device hashes (engine/remote.py), read at start
+        # [notify]: messages planned from each batch's events go to the outbox in that batch.
+        self.planner = Planner(config.notify, config.name, config.language)
+        self.notifier: notify.Notifier | None = None
 
     # ----- life cycle ---------------------------------------------------------------
 
@@ -115,9 +121,14 @@ class OfficeService:
         cutoff = idempotency.cutoff()
         await self.store.purge_idempotency(cutoff)
         self.idempotent.load(self.store.idempotency_records(cutoff))
+        self.planner.come_now_done = self.store.outbox_tickets_with("come_now", self.office.state.day)
         self._startup_commit(stored)
         if self.publisher is not None:
             self.publisher.start()
+        if self.config.notify.enabled:
+            secret = self.config.notify.secret or self.store.notify_secret()
+            self.notifier = notify.Notifier(self.config.notify, self.store, secret, self.today)
+            self.notifier.start(f"office-notify-{self.office_id}")  # unsent rows of before go first
         self.accepting = True
         self._writer = asyncio.create_task(self._write_loop(), name=f"office-writer-{self.office_id}")
         self._timer = asyncio.create_task(midnight_ticks(self), name=f"office-midnight-{self.office_id}")
@@ -135,6 +146,8 @@ class OfficeService:
                 await self._writer
         if self.publisher is not None:
             await self.publisher.stop()
+        if self.notifier is not None:
+            await self.notifier.stop()  # what it has not sent waits in the outbox for the next start
         await self.hub.stop()
 
     def _empty_office(self, day: str) -> Office:
@@ -226,7 +239,7 @@ class OfficeService:
                 now, self.services_view(), [state.counter_view(c) for c in state.counters.values()]
             )
         envelopes = self._fold(events)
-        batch = self._batch(envelopes, [])
+        batch = self._batch(envelopes, [], messages=self._messages(events))
         self.store.commit_now(batch)
         self._replicate(batch)
         self.hub.publish(self.office_id, envelopes)
@@ -313,6 +326,8 @@ class OfficeService:
             self._recover(jobs)
             return
         self._replicate(batch)
+        if batch.messages and self.notifier is not None:
+            self.notifier.wake()
         for job, answer in answers:
             if job.future.done():
                 continue  # the client went away; the command still stands
@@ -360,7 +375,14 @@ class OfficeService:
                 records.append(self.idempotent.put(job.idempotency, result))
             answers.append((job, result))
         envelopes = self._fold(events)
-        return answers, envelopes, self._batch(envelopes, records, trail, phones)
+        return answers, envelopes, self._batch(envelopes, records, trail, phones, self._messages(events))
+
+    def _messages(self, events: list[ev.Event]) -> list[OutboxRow]:
+        """The outbox rows this batch's events cause (none while [notify] is off)."""
+        if not self.config.notify.enabled:
+            return []
+        planned = self.planner.messages(self.office.state, events, iso(self.now()))
+        return notify.outbox_rows(planned, time.time())
 
     def _fold(self, events: list[ev.Event]) -> list[wire.Envelope]:
         """Encode each event once and fold it into the board."""
@@ -371,6 +393,8 @@ class OfficeService:
     def _recover(self, jobs: list[_Job]) -> None:
         """After a failed batch: state from disk again, callers told to retry, screens resynced."""
         self._restore(self.store.load(recent_events=0))
+        # Come-now rows planned in the lost batch are not on disk: plan them again.
+        self.planner.come_now_done = self.store.outbox_tickets_with("come_now", self.office.state.day)
         self.idempotent.load(self.store.idempotency_records(idempotency.cutoff()))
         self.channel.resync()
         if self.publisher is not None:
@@ -385,6 +409,7 @@ class OfficeService:
         records: list[tuple[str, str, float, str]],
         trail: list[AuditRow] | None = None,
         phones: list[ContactRow] | None = None,
+        messages: list[OutboxRow] | None = None,
     ) -> Batch:
         tickets, counters = self.office.state.take_changes()
         held, self._settings_dirty = self._settings_dirty, False
@@ -401,6 +426,7 @@ class OfficeService:
             settings_at=iso(self.now()),
             contacts=phones or [],
             contacts_before=purge,
+            messages=messages or [],
         )
 
     # ----- replication (a deployment with a broker) ---------------------------------
@@ -530,6 +556,10 @@ class OfficeService:
         state = self.office.state
         ticket = state.tickets.get(ticket_id) or state.booked.get(ticket_id)
         return state.view(ticket) if ticket else None
+
+    async def outbox_counts(self) -> dict[str, int]:
+        """[notify]: messages pending (any day), and today's sent, failed and expired ones."""
+        return await self.store.outbox_counts(self.day)
 
     def is_live(self, ticket: Ticket) -> bool:
         """Today's ticket, or a booking of a later day: the rules still hold it."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queue_server.domain.tickets import Ticket
-from queue_server.store import bookings, contacts, settings
+from queue_server.store import bookings, contacts, outbox, settings
 from queue_server.store.rows import SELECT_TICKETS, UPSERT_TICKET, ticket_from_row
 from queue_server.wire import Envelope, decode
 
@@ -52,6 +52,7 @@ class Batch:
     settings_at: str = ""
     contacts: list[contacts.ContactRow] = field(default_factory=list)
     contacts_before: str | None = None  # a new day: delete phone numbers of the days before it
+    messages: list[outbox.OutboxRow] = field(default_factory=list)  # the outbox rows these events cause
 
 
 def load(conn: sqlite3.Connection, recent_events: int) -> StoredOffice:
@@ -93,7 +94,7 @@ def load(conn: sqlite3.Connection, recent_events: int) -> StoredOffice:
     )
 
 
-def commit(conn: sqlite3.Connection, batch: Batch) -> None:
+def commit(conn: sqlite3.Connection, batch: Batch, phone_of: outbox.PhoneOf = contacts.phone_of) -> None:
     """Write one batch in one durable transaction (on the writer connection)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -137,8 +138,13 @@ def commit(conn: sqlite3.Connection, batch: Batch) -> None:
             contacts.save(conn, batch.contacts)
         if batch.contacts_before is not None:
             contacts.purge_before(conn, batch.contacts_before)
+            # Messages of those days are stale now, and their copies of the numbers go with them.
+            outbox.expire(conn, batch.contacts_before, 0.0)
         if batch.settings is not None:
             settings.save(conn, batch.settings, batch.settings_at)
+        if batch.messages:
+            # After the tickets: a phone given with a ticket issued in this batch is found.
+            outbox.enqueue(conn, batch.messages, phone_of)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -156,6 +156,33 @@ def _remote_tickets(db: sqlite_utils.Database) -> None:
     db.table("secrets").create({"name": str, "value": str}, pk="name")
 
 
+def _notification_outbox(db: sqlite_utils.Database) -> None:
+    # Messages to visitors' phones (engine/notify.py), written in the batch of their events.
+    # One row per (ticket, kind, event seq): a second message for one event cannot exist.
+    outbox = db.table("outbox")
+    outbox.create(
+        {
+            "id": str,
+            "ticket_id": int,
+            "kind": str,
+            "event_seq": int,
+            "day": str,
+            "phone": str,  # blanked once sent, given up or its day is over
+            "payload": str,
+            "status": str,  # pending | sent | failed | expired
+            "attempts": int,
+            "created_at": float,
+            "next_attempt_at": float,
+            "sent_at": str,
+            "last_error": str,
+        },
+        pk="id",
+        not_null={"ticket_id", "kind", "event_seq", "day", "payload", "status"},
+    )
+    outbox.create_index(["ticket_id", "kind", "event_seq"], unique=True)
+    outbox.create_index(["status", "next_attempt_at"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _initial_schema),
     ("paired kiosks", _paired_kiosks),
@@ -166,6 +193,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("office settings and disabled accounts", _office_settings),
     ("report indexes", _report_indexes),
     ("remote tickets, priority, rejoin and routes", _remote_tickets),
+    ("notification outbox", _notification_outbox),
 ]
 
 

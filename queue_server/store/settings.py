@@ -17,6 +17,7 @@ from typing import Any
 from queue_server.domain.hours import parse_hours
 from queue_server.domain.settings import (
     CounterConfig,
+    NotifyConfig,
     OfficeConfig,
     PrinterConfig,
     QueuePolicy,
@@ -80,7 +81,38 @@ def as_data(config: OfficeConfig) -> dict[str, Any]:
             "priority_categories": list(config.queue.priority_categories),
             "max_priority_in_a_row": config.queue.max_priority_in_a_row,
         },
+        **({"notify": _notify_data(config.notify)} if config.notify != NotifyConfig() else {}),
     }
+
+
+def _notify_data(notify: NotifyConfig) -> dict[str, Any]:
+    # Only when set: a database seeded before [notify] keeps matching its TOML file.
+    return {
+        "url": notify.url,
+        "secret": notify.secret,  # the TOML's own (a generated one has its own row)
+        "language": notify.language,
+        "templates": notify.templates_dict(),
+        "timeout_seconds": notify.timeout_seconds,
+        "max_attempts": notify.max_attempts,
+        "max_age_minutes": notify.max_age_minutes,
+        "first_retry_seconds": notify.first_retry_seconds,
+        "max_retry_seconds": notify.max_retry_seconds,
+    }
+
+
+def _notify_config(data: dict[str, Any]) -> NotifyConfig:
+    templates = tuple((lang, tuple(kinds.items())) for lang, kinds in data.get("templates", {}).items())
+    return NotifyConfig(
+        url=data.get("url", ""),
+        secret=data.get("secret", ""),
+        language=data.get("language", ""),
+        templates=templates,
+        timeout_seconds=int(data.get("timeout_seconds", 10)),
+        max_attempts=int(data.get("max_attempts", 20)),
+        max_age_minutes=int(data.get("max_age_minutes", 120)),
+        first_retry_seconds=float(data.get("first_retry_seconds", 2.0)),
+        max_retry_seconds=float(data.get("max_retry_seconds", 300.0)),
+    )
 
 
 def _service_data(service: ServiceConfig) -> dict[str, Any]:
@@ -171,6 +203,7 @@ def from_data(stored: dict[str, Any]) -> OfficeConfig:
         ),
         remote=RemotePolicy(**stored["remote"]) if "remote" in stored else RemotePolicy(),
         queue=_queue_policy(stored["queue"]) if "queue" in stored else QueuePolicy(),
+        notify=_notify_config(stored["notify"]) if "notify" in stored else NotifyConfig(),
     )
     return apply_stored(base, stored)
 
@@ -213,6 +246,8 @@ def to_toml(config: OfficeConfig) -> str:
         f"priority_categories = {_list(config.queue.priority_categories)}",
         f"max_priority_in_a_row = {config.queue.max_priority_in_a_row}",
     ]
+    if config.notify != NotifyConfig():
+        lines += _notify_toml(config.notify)
     for service in config.services:
         lines += [
             "",
@@ -246,6 +281,25 @@ def to_toml(config: OfficeConfig) -> str:
                 lines.append(f"{day} = {_list(ranges)}")
         lines.append(f"closed_dates = {_list(sorted(config.hours.closed_dates))}")
     return "\n".join(lines) + "\n"
+
+
+def _notify_toml(notify: NotifyConfig) -> list[str]:
+    lines = ["", "[notify]", f"url = {_s(notify.url)}"]
+    if notify.secret:
+        lines.append(f"secret = {_s(notify.secret)}")
+    if notify.language:
+        lines.append(f"language = {_s(notify.language)}")
+    lines += [
+        f"timeout_seconds = {notify.timeout_seconds}",
+        f"max_attempts = {notify.max_attempts}",
+        f"max_age_minutes = {notify.max_age_minutes}",
+        f"first_retry_seconds = {notify.first_retry_seconds!r}",
+        f"max_retry_seconds = {notify.max_retry_seconds!r}",
+    ]
+    for lang, kinds in notify.templates:
+        lines += ["", f"[notify.templates.{lang}]"]
+        lines += [f"{kind} = {_s(text)}" for kind, text in kinds]
+    return lines
 
 
 def _s(value: str) -> str:

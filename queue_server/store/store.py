@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from queue_server.domain.tickets import Ticket
-from queue_server.store import accounts, bookings, contacts, day, settings, users
+from queue_server.store import accounts, bookings, contacts, day, outbox, settings, users
 from queue_server.store.day import AuditRow, Batch, IdempotencyRow, StoredOffice
 from queue_server.store.db import Database
 from queue_server.store.migrations import migrate, schema_version
@@ -14,9 +14,10 @@ from queue_server.wire import Envelope
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, outbox_phone: outbox.PhoneOf = contacts.phone_of) -> None:
         self.db = Database(path)
         migrate(self.db.writer)
+        self.outbox_phone = outbox_phone  # where the outbox finds a ticket's phone (the contacts table)
 
     @property
     def path(self) -> Path:
@@ -54,12 +55,19 @@ class Store:
 
     def commit_now(self, batch: Batch) -> None:
         """Commit on the caller's thread: only at start-up, before the writer thread has work."""
-        day.commit(self.db.writer, batch)
+        day.commit(self.db.writer, batch, self.outbox_phone)
+
+    def outbox_tickets_with(self, kind: str, day_: str) -> set[int]:
+        return outbox.tickets_with(self.db.reader(), kind, day_)
+
+    def notify_secret(self) -> str:
+        """The outbox's HMAC key kept in the database (made on first use; start-up only)."""
+        return self.secret("notify_hmac")
 
     # ----- the writer thread ----------------------------------------------------------------
 
     async def commit(self, batch: Batch) -> None:
-        await self.db.write(lambda conn: day.commit(conn, batch))
+        await self.db.write(lambda conn: day.commit(conn, batch, self.outbox_phone))
 
     async def purge_idempotency(self, older_than: float) -> None:
         await self.db.write(lambda conn: day.purge_idempotency(conn, older_than))
@@ -97,6 +105,21 @@ class Store:
     async def add_audit(self, audit: AuditRow) -> None:
         await self.db.write(lambda conn: users.add_audit(conn, audit))
 
+    async def outbox_sent(self, message_id: str, at: str) -> None:
+        await self.db.write(lambda conn: outbox.mark_sent(conn, message_id, at))
+
+    async def outbox_retry(self, message_id: str, next_at: float, error: str) -> None:
+        await self.db.write(lambda conn: outbox.mark_retry(conn, message_id, next_at, error))
+
+    async def outbox_give_up(self, message_id: str, status: str, error: str, tried: bool) -> None:
+        await self.db.write(lambda conn: outbox.give_up(conn, message_id, status, error, tried))
+
+    async def outbox_purge_before(self, day_: str) -> int:
+        return await self.db.write(lambda conn: outbox.purge_before(conn, day_))
+
+    async def outbox_expire(self, today: str, created_before: float) -> int:
+        return await self.db.write(lambda conn: outbox.expire(conn, today, created_before))
+
     # ----- reads, on the reader threads -------------------------------------------------------
 
     async def ticket_by_token_hash(self, token_hash: str) -> Ticket | None:
@@ -125,3 +148,12 @@ class Store:
 
     async def kiosks(self) -> list[dict[str, str]]:
         return await self.db.read(accounts.kiosks)
+
+    async def outbox_due(self, now: float, limit: int) -> list[outbox.Due]:
+        return await self.db.read(lambda conn: outbox.due(conn, now, limit))
+
+    async def outbox_next_attempt_at(self) -> float | None:
+        return await self.db.read(outbox.next_attempt_at)
+
+    async def outbox_counts(self, day_: str) -> dict[str, int]:
+        return await self.db.read(lambda conn: outbox.counts(conn, day_))

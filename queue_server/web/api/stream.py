@@ -40,6 +40,10 @@ async def get_events(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    if not service(request).accepting:
+    office = service(request)
+    if not office.accepting:
         raise ApiError(503, "shutting_down", "the server is not accepting work")
-    return json_response({"status": "ok", "version": __version__})
+    body: dict[str, object] = {"status": "ok", "version": __version__}
+    if office.notifier is not None:  # [notify]: the outbox at a glance (pending, and today's others)
+        body["notify"] = await office.outbox_counts()
+    return json_response(body)
