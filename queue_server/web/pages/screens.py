@@ -83,9 +83,9 @@ class Screens:
             return self.pages.error_page(request, 404, "phone.unknown")
         _, view = found
         token = request.path_params["token"]
-        return self.pages.render(
-            request, "ticket.html", "ticket", {"ticket": view, "token": token}, ticket=view, token=token
-        )
+        # The office's day: a no-show of today may rejoin (the phone's own clock may be wrong).
+        data = {"ticket": view, "token": token, "today": antre(request).service.day}
+        return self.pages.render(request, "ticket.html", "ticket", data, ticket=view, token=token)
 
     async def ticket_qr(self, request: Request) -> Response:
         if await self.pages.ticket(request) is None:
