@@ -9,11 +9,13 @@ from queue_server.domain.settings import OfficeConfig
 from queue_server.web import live
 from queue_server.web.api import accounts, capacity, counters, kiosks, stream, supervise, tickets, users
 from queue_server.web.api import admin as admin_api
+from queue_server.web.api import remote as remote_api
 from queue_server.web.api import reports as reports_api
 from queue_server.web.api import survey as survey_api
 from queue_server.web.pages.admin import AdminPages
 from queue_server.web.pages.login import Login
 from queue_server.web.pages.printing import PrintEndpoint
+from queue_server.web.pages.remote import RemotePage
 from queue_server.web.pages.render import STATIC_DIR, Renderer
 from queue_server.web.pages.reports import ReportPages
 from queue_server.web.pages.screens import Screens
@@ -26,6 +28,7 @@ def api_routes() -> list[BaseRoute]:
     return [
         Route("/healthz", stream.healthz),
         Route("/api/v1/services", tickets.list_services),
+        Route("/api/v1/remote/services", remote_api.remote_services),
         Route("/api/v1/tickets", tickets.issue_ticket, methods=["POST"]),
         Route("/api/v1/tickets/{token}", tickets.get_ticket, methods=["GET"]),
         Route("/api/v1/tickets/{token}", tickets.cancel_ticket, methods=["DELETE"]),
@@ -111,6 +114,7 @@ def page_routes(config: OfficeConfig) -> list[BaseRoute]:
     report_pages = ReportPages(renderer)
     survey_pages = SurveyPages(renderer)
     admin_pages = AdminPages(renderer)
+    remote_page = RemotePage(renderer)
     return [
         Route("/", screens.index),
         Route("/kiosk", screens.kiosk),
@@ -118,6 +122,7 @@ def page_routes(config: OfficeConfig) -> list[BaseRoute]:
         Route("/entrance", screens.entrance),
         Route("/door", screens.door),
         Route("/counter/{counter}", screens.counter),
+        Route("/remote", remote_page.page),
         Route("/t/{token}", screens.ticket),
         Route("/t/{token}/qr.svg", screens.ticket_qr),
         Route("/admin/reports", report_pages.reports),
