@@ -9,7 +9,7 @@ from queue_server.domain.settings import OfficeConfig
 from queue_server.web import live
 from queue_server.web.api import accounts, capacity, counters, kiosks, stream, supervise, tickets, users
 from queue_server.web.api import admin as admin_api
-from queue_server.web.api import remote as remote_api
+from queue_server.web.api import remote_offer
 from queue_server.web.api import reports as reports_api
 from queue_server.web.api import survey as survey_api
 from queue_server.web.pages.admin import AdminPages
@@ -28,7 +28,7 @@ def api_routes() -> list[BaseRoute]:
     return [
         Route("/healthz", stream.healthz),
         Route("/api/v1/services", tickets.list_services),
-        Route("/api/v1/remote/services", remote_api.remote_services),
+        Route("/api/v1/remote/services", remote_offer.remote_services),
         Route("/api/v1/tickets", tickets.issue_ticket, methods=["POST"]),
         Route("/api/v1/tickets/{token}", tickets.get_ticket, methods=["GET"]),
         Route("/api/v1/tickets/{token}", tickets.cancel_ticket, methods=["DELETE"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from queue_server.web.api.remote import offer
+from queue_server.web.api.remote_offer import offer
 from queue_server.web.pages.render import Renderer
 from queue_server.web.state import antre
 
