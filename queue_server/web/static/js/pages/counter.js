@@ -249,6 +249,7 @@
   /* ---------- commands ---------- */
 
   function showMessage(text) {
+    if (!text && A.byId('message-rejoin')) A.show(A.byId('message-rejoin'), false);
     var el = A.byId('message');
     A.setText(el, text || '');
     A.show(el, !!text);
@@ -472,6 +473,9 @@
       A.byId('call-number').value = '';
     }, function (res) {
       if (onFail) onFail();
+      var err = res && res.body && res.body.error;
+      var missed = err && err.code === 'invalid_transition' && err.details && err.details.status === 'no_show';
+      offerRejoin(missed ? err.details.number || number : null);
       return res ? describeError(res, number) : A.msg('error.network');
     });
   }
@@ -502,11 +506,11 @@
   });
 
   // A no-show back at the desk: into the queue again, behind at most a few (the server's rule).
-  A.byId('rejoin-number').addEventListener('click', function () {
-    var input = A.byId('call-number');
-    var number = input.value.replace(/\s+/g, '').toUpperCase();
+  function rejoin(number) {
     if (!number || me.busy) return;
+    var input = A.byId('call-number');
     clearConfirm();
+    offerRejoin(null);
     me.busy = true;
     renderButtons();
     showMessage('');
@@ -528,6 +532,25 @@
       showMessage(A.msg('error.network'));
       renderButtons();
     });
+  }
+
+  function typedNumber() {
+    return A.byId('call-number').value.replace(/\s+/g, '').toUpperCase();
+  }
+
+  // Calling a number that missed its call is refused; the refusal offers to let it rejoin instead.
+  function offerRejoin(number) {
+    var button = A.byId('message-rejoin');
+    button.setAttribute('data-number', number || '');
+    A.setText(button, number ? A.msg('door.rejoin') + ' ' + number : '');
+    A.show(button, !!number);
+  }
+
+  A.byId('rejoin-number').addEventListener('click', function () {
+    rejoin(typedNumber());
+  });
+  A.byId('message-rejoin').addEventListener('click', function (e) {
+    rejoin(e.currentTarget.getAttribute('data-number'));
   });
 
   A.byId('call-number-form').addEventListener('submit', function (e) {

@@ -85,19 +85,14 @@
 
   function renderDays() {
     var days = R.bookingDays(me.offer.today, me.offer.book_days_ahead || 0);
-    var box = A.byId('remote-days');
-    A.clear(box);
+    var select = A.byId('remote-day');
+    A.clear(select);
     if (days.indexOf(me.day) < 0) me.day = days[0] || null;
     days.forEach(function (day) {
-      var label = A.make('label', 'remote-day');
-      var input = A.make('input');
-      input.type = 'radio';
-      input.name = 'day';
-      input.value = day;
-      input.checked = day === me.day;
-      label.appendChild(input);
-      label.appendChild(A.make('span', null, dayLabel(day)));
-      box.appendChild(label);
+      var option = A.make('option', null, dayLabel(day));
+      option.value = day;
+      option.selected = day === me.day;
+      select.appendChild(option);
     });
     // Today only: nothing to choose, so the choice is not shown.
     A.show(A.byId('remote-days-box'), days.length > 1);
@@ -212,8 +207,8 @@
     var tile = e.target && e.target.closest ? e.target.closest('[data-remote-service]') : null;
     if (tile && !tile.disabled) open(tile.getAttribute('data-remote-service'));
   });
-  A.byId('remote-days').addEventListener('change', function (e) {
-    if (e.target && e.target.name === 'day') me.day = e.target.value;
+  A.byId('remote-day').addEventListener('change', function (e) {
+    me.day = e.target.value;
   });
   A.byId('remote-back').addEventListener('click', function () {
     me.service = null;
