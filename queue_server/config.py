@@ -13,7 +13,16 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from queue_server.domain.hours import HoursError, parse_hours
-from queue_server.domain.settings import CounterConfig, OfficeConfig, PrinterConfig, ServiceConfig
+from queue_server.domain.settings import (
+    NIK_MODES,
+    CounterConfig,
+    OfficeConfig,
+    PrinterConfig,
+    QueuePolicy,
+    RemotePolicy,
+    ServiceConfig,
+    route_problem,
+)
 
 ID_PATTERN = re.compile(r"[a-z0-9_-]+")  # used with fullmatch: no trailing newline
 PREFIX_PATTERN = re.compile(r"[A-Z]{1,2}")
@@ -114,6 +123,9 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
         raise ConfigError("services: at least one service is required")
     _unique(services, "id", "services")
     _unique(services, "prefix", "services")
+    problem = route_problem({s.id: s for s in services})
+    if problem is not None:
+        raise ConfigError(f"services.next: {problem}")
     known = {s.id for s in services}
     counters = tuple(_counter(c, i, known) for i, c in enumerate(top.take("counters", list)))
     if not counters:
@@ -125,6 +137,9 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
     if per_minute < 0:
         raise ConfigError("limits.tickets_per_minute_per_address: must be 0 or more")
     limits.done()
+
+    remote = _remote(top.take("remote", dict, {}))
+    queue = _queue(top.take("queue", dict, {}))
 
     printer_table = _Reader(top.take("printer", dict, {}), "printer")
     printer = PrinterConfig(
@@ -156,7 +171,52 @@ def _build(raw: dict[str, Any]) -> OfficeConfig:
         session_hours=session_hours,
         printer=printer,
         hours=hours,
+        remote=remote,
+        queue=queue,
     )
+
+
+def _count(table: _Reader, name: str, default: int, low: int, high: int) -> int:
+    value: int = table.take(name, int, default)
+    if not low <= value <= high:
+        raise ConfigError(f"{table.key(name)}: must be between {low} and {high}")
+    return value
+
+
+def _remote(raw: Any) -> RemotePolicy:
+    """`[remote]` (api-remote.md); every key optional, the whole feature off by default."""
+    table = _Reader(raw, "remote")
+    policy = RemotePolicy(
+        enabled=table.take("enabled", bool, False),
+        come_now_position=_count(table, "come_now_position", 3, 0, 1000),
+        lead_minutes=_count(table, "lead_minutes", 20, 0, 24 * 60),
+        book_days_ahead=_count(table, "book_days_ahead", 0, 0, 366),
+        active_per_device=_count(table, "active_per_device", 2, 1, 100),
+        nik=table.take("nik", str, "off"),
+    )
+    if policy.nik not in NIK_MODES:
+        raise ConfigError('remote.nik: must be "off", "optional" or "required"')
+    table.done()
+    return policy
+
+
+def _queue(raw: Any) -> QueuePolicy:
+    """`[queue]` (api-remote.md): missed-call rejoin and priority visitors."""
+    table = _Reader(raw, "queue")
+    categories = table.take("priority_categories", list, [])
+    for category in categories:
+        if not isinstance(category, str) or not ID_PATTERN.fullmatch(category):
+            raise ConfigError("queue.priority_categories: each must match [a-z0-9_-]+")
+    if len(set(categories)) != len(categories):
+        raise ConfigError("queue.priority_categories: lists a category twice")
+    policy = QueuePolicy(
+        rejoin_within_calls=_count(table, "rejoin_within_calls", 0, 0, 10_000),
+        rejoin_after=_count(table, "rejoin_after", 2, 0, 10_000),
+        priority_categories=tuple(categories),
+        max_priority_in_a_row=_count(table, "max_priority_in_a_row", 2, 0, 10_000),
+    )
+    table.done()
+    return policy
 
 
 def _service(raw: Any, index: int) -> ServiceConfig:
@@ -176,8 +236,26 @@ def _service(raw: Any, index: int) -> ServiceConfig:
         raise ConfigError(f"{table.key('standard_minutes')}: must be 1 or more")
     fee = table.take("fee", str, "")
     is_open = table.take("open", bool, True)  # false: takes no new tickets (api-office)
+    remote_quota = _count(table, "remote_quota", 0, 0, 100_000)
+    next_service = table.take("next", str, None)
+    if next_service is not None and not ID_PATTERN.fullmatch(next_service):
+        raise ConfigError(f"{table.key('next')}: must match [a-z0-9_-]+")
+    if next_service == service_id:
+        raise ConfigError(f"{table.key('next')}: a service cannot be its own next step")
+    kiosk = table.take("kiosk", bool, True)
     table.done()
-    return ServiceConfig(service_id, name, prefix, tuple(requirements), standard, fee, is_open)
+    return ServiceConfig(
+        service_id,
+        name,
+        prefix,
+        tuple(requirements),
+        standard,
+        fee,
+        is_open,
+        remote_quota=remote_quota,
+        next=next_service,
+        kiosk=kiosk,
+    )
 
 
 def _counter(raw: Any, index: int, known_services: set[str]) -> CounterConfig:

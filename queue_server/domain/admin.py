@@ -149,8 +149,7 @@ def _create_service(state: OfficeState, command: CreateService) -> ServiceConfig
         )
     state.services[service.id] = service
     state.last_number.setdefault(service.id, 0)
-    state.queues.pending.setdefault(service.id, [])
-    state.queues.waiting.setdefault(service.id, [])
+    state.queues.add_service(service.id)
     state.service_times.standard[service.id] = service.standard_minutes
     state.service_times.samples.setdefault(service.id, deque(maxlen=SERVICE_TIME_SAMPLES))
     return service

@@ -11,15 +11,17 @@ Rules of the board:
 - `recent_admitted`: the latest admissions, newest first, one per number.
 - a counter's `current` is the ticket it called until that ticket is done,
   a no-show, transferred, or the day ends; a ticket sits at one counter at most.
-- `queues`: per service, the tickets not yet called, in place order (ticket
-  id; a transferred ticket keeps its place), each {id, number, status, party_size}.
+- `queues`: per service, the tickets not yet called (remote, outside, waiting), in
+  place order, each {id, number, status, party_size}. A ticket event's view carries
+  the ticket's `position` right after the event, so the ticket goes in at that
+  index (a transferred ticket keeps its place, a routed one joins the back, a
+  rejoined one slots in behind a few: the board needs no order key of its own).
 - `ticket.undone`: the ticket is as it was before the undone step, back at its
   counter or back in its queue (and then its call is forgotten).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from typing import Any
 
 from queue_server.domain import events as ev
@@ -27,7 +29,7 @@ from queue_server.domain import events as ev
 RECENT_CALLS = 10
 RECENT_ADMITTED = 10
 ACTIVE = ("called", "serving")
-PENDING = ("waiting", "outside")
+PENDING = ("waiting", "outside", "remote")
 
 
 class Board:
@@ -147,8 +149,8 @@ class Board:
     def _place_in_queues(self, ticket: ev.TicketView) -> None:
         ticket_id = ticket["id"]
         for queue in self.queues.values():
-            index = bisect_left(queue, ticket_id, key=_id)
-            if index < len(queue) and queue[index]["id"] == ticket_id:
+            index = next((i for i, entry in enumerate(queue) if entry["id"] == ticket_id), None)
+            if index is not None:
                 del queue[index]
                 break
         if ticket["status"] not in PENDING:
@@ -160,7 +162,12 @@ class Board:
             "status": ticket["status"],
             "party_size": ticket["party_size"],
         }
-        queue.insert(bisect_left(queue, ticket_id, key=_id), entry)
+        position = ticket.get("position")
+        if position is None:  # a view without a position (not the server's): by id, the issue order
+            index = next((i for i, e in enumerate(queue) if e["id"] > ticket_id), len(queue))
+        else:
+            index = position - 1
+        queue.insert(index, entry)
 
     def _forget_call(self, number: str) -> None:
         self.recent_calls = [c for c in self.recent_calls if c["number"] != number]
@@ -179,8 +186,3 @@ class Board:
 def _service(service: dict[str, Any]) -> dict[str, Any]:
     """A service as the board lists it (its waiting count is added from `waiting` in the snapshot)."""
     return {k: v for k, v in service.items() if k != "waiting"}
-
-
-def _id(entry: dict[str, Any]) -> int:
-    ticket_id: int = entry["id"]
-    return ticket_id

@@ -11,6 +11,38 @@ class IssueTicket:
     party_size: int
     token_hash: str
     origin: str = "web"  # web | kiosk | door: who issued it, for reports
+    priority: str | None = None  # one of [queue] priority_categories (api-remote)
+
+
+@dataclass(frozen=True)
+class IssueRemote:
+    """A ticket taken from afar (api-remote): `remote` for today, `booked` for a later day."""
+
+    service: str
+    party_size: int
+    token_hash: str
+    date: str  # the local day it is for (YYYY-MM-DD)
+    nik_hash: str | None = None  # keyed hash; the NIK itself never reaches the rules
+    holders: tuple[str, ...] = ()  # keyed hashes of the device and the address (the active limit)
+    priority: str | None = None
+    # Every remote ticket has origin "remote" (the quota counts them by it); who took it is in the audit.
+    origin: str = "remote"
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """A remote ticket arrives at the entrance (by its id, or by today's number)."""
+
+    ticket_id: int | None = None
+    number: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejoin:
+    """A no-show of today comes back (by its id, or by today's number)."""
+
+    ticket_id: int | None = None
+    number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +134,9 @@ class Tick:
 
 Command = (
     IssueTicket
+    | IssueRemote
+    | CheckIn
+    | Rejoin
     | CancelTicket
     | CallNext
     | CallNumber

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from queue_server.domain import commands as cmd
 from queue_server.domain import events as ev
+from queue_server.domain import steps
 from queue_server.domain.admission import admit_waiting_outside
 from queue_server.domain.errors import Conflict, NotFound
 from queue_server.domain.state import Counter, OfficeState, Step
@@ -17,7 +18,8 @@ def call_next(state: OfficeState, step: Step, command: cmd.CallNext) -> Ticket |
     _close_current(state, step, counter)
     # Admit first: a visitor let in now may be the one this counter calls.
     admit_waiting_outside(state, step)
-    ticket_id = state.queues.pick_next(counter.services)
+    policy = state.queue_policy
+    ticket_id = state.queues.pick_next(counter.services, state.priority_streaks, policy.max_priority_in_a_row)
     if ticket_id is None:
         return None
     ticket = state.tickets[ticket_id]
@@ -102,9 +104,9 @@ def transfer(state: OfficeState, step: Step, command: cmd.Transfer) -> Ticket:
     ticket.counter = None
     ticket.transfers += 1
     state.touch(ticket)
-    # Its place is its issue order (its id), so it does not wait twice.
-    state.queues.add_pending(target.id, ticket.id)
-    state.queues.add_waiting(target.id, ticket.id)
+    # Its place is its issue order (its place key), so it does not wait twice.
+    state.queues.add_pending(target.id, ticket.key)
+    state.add_waiting(ticket)
     step.emit(ev.TicketTransferred(*step.about(ticket), from_service, counter.id))
     return ticket
 
@@ -131,6 +133,7 @@ def close_counter(state: OfficeState, step: Step, command: cmd.CloseCounter) -> 
 
 def _call(state: OfficeState, step: Step, counter: Counter, ticket: Ticket, officer: str | None) -> None:
     state.before_change(ticket)
+    state.note_call(ticket)
     state.leave_pending(ticket)
     ticket.status = Status.CALLED
     ticket.counter = counter.id
@@ -152,11 +155,16 @@ def _release(state: OfficeState, step: Step, counter: Counter, ticket: Ticket, s
     state.before_change(ticket)
     counter.current = None
     state.touch_counter(counter)
+    if status is Status.DONE and steps.next_step(state, ticket) is not None:
+        state.service_times.note_visit(ticket.service, ticket, step.at)
+        steps.advance(state, step, ticket, counter.id)  # a route: on to its next step, still inside
+        return
     state.finish(ticket, status, was_inside=True, at=step.at)
     if status is Status.DONE:
         state.service_times.note(ticket)
         step.emit(ev.TicketDone(*step.about(ticket), counter.id))
     else:
+        ticket.no_show_mark = state.service_calls.get(ticket.service, 0)  # opens the rejoin window
         step.emit(ev.TicketNoShow(*step.about(ticket), counter.id))
 
 

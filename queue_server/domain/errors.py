@@ -32,6 +32,10 @@ class Conflict(DomainError):
     """The command does not fit the current state (a ticket's status, a closed counter, a full office)."""
 
 
+class Limited(DomainError):
+    """Too many of something for one visitor (api-remote's active tickets per device); HTTP 429."""
+
+
 CODES: dict[str, type[DomainError]] = {
     "unknown_service": NotFound,
     "unknown_ticket": NotFound,
@@ -58,5 +62,17 @@ CODES: dict[str, type[DomainError]] = {
     "invalid_survey": Invalid,
     "ticket_not_finished": Conflict,
     "survey_already_answered": Conflict,
+    "remote_disabled": Conflict,
+    "remote_quota_reached": Conflict,
+    "invalid_date": Invalid,
+    "invalid_nik": Invalid,
+    "nik_required": Invalid,
+    "nik_has_active_ticket": Conflict,
+    "invalid_phone": Invalid,
+    "too_many_active": Limited,
+    "unknown_priority": Invalid,
+    "not_remote": Conflict,
+    "booked_for_another_day": Conflict,
+    "rejoin_not_allowed": Conflict,
 }
 """Every code the rules refuse with, and its kind (tests/domain/test_error_codes.py keeps this complete)."""

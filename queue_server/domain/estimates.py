@@ -89,13 +89,16 @@ class ServiceTimes:
 
     def note(self, ticket: Ticket) -> None:
         """Record a finished visit's length (from its call, or from the start of service)."""
+        if ticket.finished_at:
+            self.note_visit(ticket.service, ticket, ticket.finished_at)
+
+    def note_visit(self, service: str, ticket: Ticket, ended_at: str) -> None:
+        """Record one visit of `service` that ended at `ended_at` (a route step ends without finishing)."""
         started = ticket.serving_at or ticket.called_at
-        if started and ticket.finished_at and ticket.service in self.samples:
-            seconds = (
-                datetime.fromisoformat(ticket.finished_at) - datetime.fromisoformat(started)
-            ).total_seconds()
+        if started and service in self.samples:
+            seconds = (datetime.fromisoformat(ended_at) - datetime.fromisoformat(started)).total_seconds()
             if seconds >= SHORTEST_SAMPLE_SECONDS:
-                self.samples[ticket.service].append(seconds / 60.0)
+                self.samples[service].append(seconds / 60.0)
 
     def minutes_per_visit(self, service: str) -> float:
         return minutes_per_visit(list(self.samples.get(service, ())), self.standard.get(service))

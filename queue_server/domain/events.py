@@ -94,9 +94,10 @@ class TicketDone(TicketEvent):
 
 @dataclass(frozen=True, slots=True)
 class TicketNoShow(TicketEvent):
-    """The visitor did not come after being called."""
+    """The visitor did not come after being called; `counter` is None when the day's end closed an
+    unchecked remote ticket (api-remote)."""
 
-    counter: str
+    counter: str | None
     TYPE: ClassVar[str] = "ticket.no_show"
 
 
@@ -131,6 +132,36 @@ class TicketReactivated(TicketEvent):
     """A supervisor put a no-show or cancelled ticket back in its queue, at its original place."""
 
     TYPE: ClassVar[str] = "ticket.reactivated"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketCheckedIn(TicketEvent):
+    """A remote ticket was checked in at the entrance: now `waiting`, or `outside` until admitted."""
+
+    TYPE: ClassVar[str] = "ticket.checked_in"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketActivated(TicketEvent):
+    """A booked ticket's day began: it is `remote` now, in its service's order by its booking time."""
+
+    TYPE: ClassVar[str] = "ticket.activated"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRejoined(TicketEvent):
+    """A no-show came back: `waiting` again, behind at most `rejoin_after` of those waiting."""
+
+    TYPE: ClassVar[str] = "ticket.rejoined"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRouted(TicketEvent):
+    """A route step ended: the ticket waits at the back of its next step's queue, still inside."""
+
+    from_service: str
+    from_counter: str | None
+    TYPE: ClassVar[str] = "ticket.routed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +219,10 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     TicketTransferred,
     TicketUndone,
     TicketReactivated,
+    TicketCheckedIn,
+    TicketActivated,
+    TicketRejoined,
+    TicketRouted,
     OccupancyChanged,
     CounterOpened,
     CounterClosed,

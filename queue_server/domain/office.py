@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from queue_server.domain import admin, admission, counters, issuing, supervise, undo
+from queue_server.domain import admin, admission, counters, issuing, rejoin, remote, supervise, undo
 from queue_server.domain import commands as cmd
 from queue_server.domain import events as ev
 from queue_server.domain.day import start_day
-from queue_server.domain.settings import CounterConfig, ServiceConfig
+from queue_server.domain.settings import CounterConfig, QueuePolicy, RemotePolicy, ServiceConfig
 from queue_server.domain.state import Counter, OfficeState, Step
 from queue_server.domain.tickets import Ticket, iso
 
@@ -55,8 +55,12 @@ class Office:
         day: str,
         seq: int = 0,
         next_ticket_id: int = 1,
+        queue_policy: QueuePolicy | None = None,
+        remote_policy: RemotePolicy | None = None,
     ) -> None:
-        self.state = OfficeState(services, counters_, capacity, day, seq, next_ticket_id)
+        self.state = OfficeState(
+            services, counters_, capacity, day, seq, next_ticket_id, queue_policy, remote_policy
+        )
 
     def handle(self, command: AnyCommand, now: datetime) -> Outcome:
         """Apply one command at `now` (office-local, aware). Call `roll_over(now)` first."""
@@ -107,6 +111,14 @@ def _dispatch(state: OfficeState, step: Step, command: cmd.Command, now: datetim
     match command:
         case cmd.IssueTicket():
             return issuing.issue(state, step, command)
+        case cmd.IssueRemote():
+            return remote.issue(state, step, command)
+        case cmd.CheckIn():
+            return remote.check_in(state, step, command)
+        case cmd.Rejoin():
+            return rejoin.rejoin(state, step, command)
+        case cmd.CancelTicket() if command.ticket_id in state.booked:
+            return remote.cancel_booking(state, step, command.ticket_id)
         case cmd.CancelTicket():
             return issuing.cancel(state, step, command)
         case cmd.CallNext():

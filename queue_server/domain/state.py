@@ -19,8 +19,8 @@ from queue_server.domain.errors import Conflict, NotFound
 from queue_server.domain.estimates import ServiceTimes
 from queue_server.domain.hours import OpeningHours
 from queue_server.domain.queues import Queues
-from queue_server.domain.settings import CounterConfig, ServiceConfig
-from queue_server.domain.tickets import CURRENT, INSIDE, PENDING, Status, Ticket
+from queue_server.domain.settings import CounterConfig, QueuePolicy, RemotePolicy, ServiceConfig, route_of
+from queue_server.domain.tickets import CURRENT, INSIDE, PENDING, PLACE_GAP, REMOTE_ACTIVE, Status, Ticket
 
 
 @dataclass
@@ -43,8 +43,12 @@ class OfficeState:
         day: str,
         seq: int = 0,
         next_ticket_id: int = 1,
+        queue_policy: QueuePolicy | None = None,
+        remote_policy: RemotePolicy | None = None,
     ) -> None:
         self.services: dict[str, ServiceConfig] = {s.id: s for s in services}
+        self.queue_policy = queue_policy or QueuePolicy()
+        self.remote_policy = remote_policy or RemotePolicy()
         self.counters: dict[str, Counter] = {
             c.id: Counter(c.id, c.name, c.services, c.open, any_service=c.call_any_service) for c in counters
         }
@@ -57,6 +61,16 @@ class OfficeState:
         self.by_number: dict[str, int] = {}
         self.last_number: dict[str, int] = {s: 0 for s in self.services}
         self.queues = Queues(self.services)
+        # The next ticket's place (its order in a queue); rises by PLACE_GAP per issued ticket.
+        self.next_place = PLACE_GAP
+        # Per service, today: calls made (the rejoin window counts them) and priority calls in a
+        # row while a normal ticket waited (the fairness bound). The engine stores both.
+        self.service_calls: dict[str, int] = {}
+        self.priority_streaks: dict[str, int] = {}
+        # Booked tickets of later days, by day (remote.py); they become that day's tickets at its start.
+        self.bookings: dict[str, list[Ticket]] = {}
+        self.booked: dict[int, Ticket] = {}
+        self.booked_tokens: dict[str, int] = {}
         self.service_times = ServiceTimes(self.services.values())
         # What changed since the last `take_changes()`, for storage.
         self.changed_tickets: dict[int, Ticket] = {}
@@ -74,12 +88,12 @@ class OfficeState:
     # ----- views ------------------------------------------------------------------------
 
     def position(self, ticket: Ticket) -> int | None:
-        if ticket.status not in PENDING:
+        if ticket.status not in PENDING or ticket.id not in self.tickets:
             return None
-        return self.queues.position(ticket.service, ticket.id)
+        return self.queues.position(ticket.service, ticket.key)
 
     def view(self, ticket: Ticket) -> ev.TicketView:
-        """The public face of a ticket: everything but its token."""
+        """The public face of a ticket: everything but its token (and never a NIK or phone)."""
         position = self.position(ticket)
         view = ticket.as_dict(position)
         if position is None:
@@ -91,12 +105,25 @@ class OfficeState:
             view["estimated_wait_minutes"] = estimates.rounded_minutes(position, per_visit, counters)
             span = estimates.wait_range(position, per_visit, counters)
             view["estimated_wait_range"] = list(span) if span else None
+        view["come_now"] = self.come_now(ticket, position, view["estimated_wait_minutes"])
+        earlier = ticket.earlier_steps()
+        view["route"] = [*earlier, *route_of(self.services, ticket.service)]
+        view["step"] = len(earlier) + 1
         return view
+
+    def come_now(self, ticket: Ticket, position: int | None, wait: int | None) -> bool | None:
+        """A remote ticket's "come now" (api-remote); None for a ticket that is not remote."""
+        if ticket.status not in REMOTE_ACTIVE:
+            return None
+        if position is None or ticket.status is Status.BOOKED:
+            return False
+        policy = self.remote_policy
+        return position - 1 <= policy.come_now_position or (wait is not None and wait <= policy.lead_minutes)
 
     def queues_view(self) -> dict[str, list[dict[str, Any]]]:
         """Per service, the tickets not yet called in their place order (the counter's waiting list)."""
         return {
-            service: [queue_entry(self.tickets[ticket_id]) for ticket_id in queue]
+            service: [queue_entry(self.tickets[key[1]]) for key in queue]
             for service, queue in self.queues.pending.items()
         }
 
@@ -110,6 +137,8 @@ class OfficeState:
             Status.SERVING: ticket.serving_at,
             Status.WAITING: ticket.admitted_at,
             Status.OUTSIDE: ticket.issued_at,
+            Status.REMOTE: ticket.issued_at,
+            Status.BOOKED: ticket.issued_at,
         }[ticket.status]
         counter = self.counters.get(ticket.counter) if ticket.counter else None
         service = self.services.get(ticket.service)
@@ -155,22 +184,64 @@ class OfficeState:
         self.by_token[ticket.token_hash] = ticket.id
         self.by_number[ticket.number] = ticket.id
         self.touch(ticket)
+        self.next_place = max(self.next_place, ticket.place + PLACE_GAP)
         if ticket.status in PENDING:
-            self.queues.add_pending(ticket.service, ticket.id)
+            self.queues.add_pending(ticket.service, ticket.key)
+
+    def take_place(self) -> int:
+        """A place behind every ticket so far (a new ticket, or one joining the back of a queue)."""
+        place = self.next_place
+        self.next_place += PLACE_GAP
+        return place
+
+    def renumber(self) -> None:
+        """Spread today's places out again (rare: after many rejoins into one gap), keeping their order."""
+        places: dict[int, int] = {}
+        for ticket in sorted(self.tickets.values(), key=lambda t: t.key):
+            self.before_change(ticket)
+            places[ticket.id] = ticket.place = self.take_place()
+            self.touch(ticket)
+        for lists in (self.queues.pending, self.queues.normal, self.queues.priority):
+            for service, keys in lists.items():
+                lists[service] = [(places[i], i) for _, i in keys]
 
     def enter(self, ticket: Ticket, at: str) -> None:
         """The ticket's party is inside now and waits in its service's queue."""
         ticket.status = Status.WAITING
         ticket.admitted_at = at
         self.occupancy.ticket_people += ticket.party_size
-        self.queues.add_waiting(ticket.service, ticket.id)
+        self.add_waiting(ticket)
         self.touch(ticket)
+
+    def add_waiting(self, ticket: Ticket) -> None:
+        self.queues.add_waiting(ticket.service, ticket.key, self.is_priority(ticket))
+
+    def is_priority(self, ticket: Ticket) -> bool:
+        return ticket.priority is not None and ticket.priority in self.queue_policy.priority_categories
+
+    def put_outside(self, ticket: Ticket) -> None:
+        """Wait outside, in place order (admission is strictly in that order, capacity.py)."""
+        outside = self.occupancy.outside
+        behind = bool(outside) and self.tickets[next(reversed(outside))].key > ticket.key
+        outside[ticket.id] = ticket.party_size
+        if behind:  # a checked-in or restored ticket keeps its place by issue time
+            self.occupancy.outside = dict(sorted(outside.items(), key=lambda item: self.tickets[item[0]].key))
 
     def leave_pending(self, ticket: Ticket) -> None:
         was_waiting = ticket.status is Status.WAITING
-        self.queues.remove(ticket.service, ticket.id, was_waiting)
+        self.queues.remove(ticket.service, ticket.key, was_waiting)
         if not was_waiting:
             self.occupancy.outside.pop(ticket.id, None)
+
+    def note_call(self, ticket: Ticket) -> None:
+        """Count a call of a waiting ticket of its service (before it leaves the queue)."""
+        service = ticket.service
+        self.service_calls[service] = self.service_calls.get(service, 0) + 1
+        others_normal = any(key[1] != ticket.id for key in self.queues.normal.get(service, ()))
+        if self.is_priority(ticket) and others_normal:
+            self.priority_streaks[service] = self.priority_streaks.get(service, 0) + 1
+        else:
+            self.priority_streaks[service] = 0
 
     def finish(self, ticket: Ticket, status: Status, was_inside: bool, at: str) -> None:
         if was_inside:
@@ -238,9 +309,9 @@ class OfficeState:
             self.last_number.get(ticket.issued_service, 0), ticket.sequence
         )
         if ticket.status is Status.OUTSIDE:
-            self.occupancy.outside[ticket.id] = ticket.party_size
+            self.put_outside(ticket)
         elif ticket.status is Status.WAITING:
-            self.queues.add_waiting(ticket.service, ticket.id)
+            self.add_waiting(ticket)
         if ticket.status in INSIDE:
             self.occupancy.ticket_people += ticket.party_size
         if ticket.status in CURRENT and ticket.counter in self.counters:

@@ -35,7 +35,7 @@ class SupervisorTransfer:
 
 SupervisorCommand = SupervisorCancel | Reactivate | SupervisorTransfer
 SUPERVISOR_COMMANDS = (SupervisorCancel, Reactivate, SupervisorTransfer)
-CANCELLABLE = frozenset({Status.OUTSIDE, Status.WAITING, Status.CALLED})
+CANCELLABLE = frozenset({Status.OUTSIDE, Status.WAITING, Status.CALLED, Status.REMOTE})
 REACTIVATABLE = frozenset({Status.NO_SHOW, Status.CANCELLED})
 
 
@@ -72,7 +72,7 @@ def reactivate(state: OfficeState, step: Step, ticket_id: int) -> Ticket:
         raise Conflict("invalid_transition", f"ticket {ticket.number} is not of today", state.details(ticket))
     ticket.counter = None
     ticket.finished_at = None
-    state.queues.add_pending(ticket.service, ticket.id)
+    state.queues.add_pending(ticket.service, ticket.key)
     # The visitor is in the building (the supervisor sees them): inside, even over capacity,
     # as with an undo; nobody else is admitted until there is room again.
     state.enter(ticket, step.at)
@@ -87,19 +87,19 @@ def transfer(state: OfficeState, step: Step, ticket_id: int, service_id: str) ->
     _require(state, ticket, frozenset(Status) - FINAL, "transfer")
     from_service = ticket.service
     from_counter = ticket.counter or ""
-    if ticket.status is Status.OUTSIDE:
-        state.queues.remove(ticket.service, ticket.id, was_waiting=False)
+    if ticket.status in (Status.OUTSIDE, Status.REMOTE):  # not inside: it stays where it is
+        state.queues.remove(ticket.service, ticket.key, was_waiting=False)
         ticket.service = target.id
-        state.queues.add_pending(target.id, ticket.id)
+        state.queues.add_pending(target.id, ticket.key)
     else:
         if ticket.status is Status.WAITING:
-            state.queues.remove(ticket.service, ticket.id, was_waiting=True)
+            state.queues.remove(ticket.service, ticket.key, was_waiting=True)
         else:
             _leave_counter(state, ticket)
             ticket.status = Status.WAITING
         ticket.service = target.id
-        state.queues.add_pending(target.id, ticket.id)
-        state.queues.add_waiting(target.id, ticket.id)
+        state.queues.add_pending(target.id, ticket.key)
+        state.add_waiting(ticket)
     ticket.counter = None
     ticket.transfers += 1
     state.touch(ticket)

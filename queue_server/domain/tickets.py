@@ -16,10 +16,18 @@ class Status(StrEnum):
     DONE = "done"
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
+    REMOTE = "remote"  # taken from home for today: in the order, not inside, never called until check-in
+    BOOKED = "booked"  # for a later day: becomes `remote` at that day's start
 
 
-PENDING = frozenset({Status.OUTSIDE, Status.WAITING})
-"""Not yet called: these have a position in their service's queue."""
+PLACE_GAP = 1 << 20
+"""Places of tickets issued in a row lie this far apart, so a rejoin can slot in between (queues.py)."""
+
+
+PENDING = frozenset({Status.OUTSIDE, Status.WAITING, Status.REMOTE})
+"""Not yet called: these have a position in their service's queue (a remote ticket too, api-remote)."""
+REMOTE_ACTIVE = frozenset({Status.REMOTE, Status.BOOKED})
+"""Taken from afar and not yet checked in: what the per-NIK and per-device limits count."""
 INSIDE = frozenset({Status.WAITING, Status.CALLED, Status.SERVING})
 """Counted in the office's occupancy."""
 CURRENT = frozenset({Status.CALLED, Status.SERVING})
@@ -57,6 +65,24 @@ class Ticket:
     finished_at: str | None = None
     recalls: int = 0
     transfers: int = 0
+    # api-remote. `place` orders a service's queue (not the id: a rejoin slots in between, a
+    # routed ticket joins at the back); tickets issued later have larger places.
+    place: int = 0
+    priority: str | None = None
+    rejoined: int = 0  # 1 once it rejoined after a missed call (allowed once)
+    no_show_mark: int | None = None  # calls of its service made when it was marked no-show
+    checked_in_at: str | None = None
+    route_before: str = ""  # the services of its finished route steps, comma-separated
+    nik_hash: str | None = None  # keyed hash (engine/remote), never shown
+    holder: str = ""  # keyed hashes of the device and address that took it from afar ("dev addr")
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """Its order in a queue: place, then id."""
+        return (self.place, self.id)
+
+    def earlier_steps(self) -> tuple[str, ...]:
+        return tuple(self.route_before.split(",")) if self.route_before else ()
 
     def as_dict(self, position: int | None) -> dict[str, Any]:
         return {
@@ -74,4 +100,7 @@ class Ticket:
             "finished_at": self.finished_at,
             # Not the officer: this view goes to lobby screens and phones. Reports read it from the database.
             "day": self.day,
+            "date": self.day,
+            "priority": self.priority,
+            "checked_in_at": self.checked_in_at,
         }

@@ -111,6 +111,9 @@ _RESTORED_FIELDS = (
     "serving_at",
     "finished_at",
     "recalls",
+    "place",
+    "route_before",
+    "no_show_mark",
 )
 
 
@@ -134,6 +137,7 @@ def journaled(state: OfficeState, counter_id: str, kind: str, now: datetime, run
     counter = state.counters.get(counter_id)
     current_before = counter.current if counter else None
     state.journal, state.journal_samples = {}, {}
+    counts = (dict(state.service_calls), dict(state.priority_streaks))
     try:
         result = run()
         if counter is not None and state.journal:
@@ -145,7 +149,7 @@ def journaled(state: OfficeState, counter_id: str, kind: str, now: datetime, run
                 {ticket_id: fingerprint(state.tickets[ticket_id]) for ticket_id in state.journal},
                 current_before,
                 counter.current,
-                {"samples": state.journal_samples},
+                {"samples": state.journal_samples, "counts": counts},
             )
     finally:
         state.journal = None
@@ -174,6 +178,8 @@ def take_back(state: OfficeState, step_: StateStep, command: cmd.Undo, now: date
         state.touch(ticket)
     for service_id, samples in step.extra.get("samples", {}).items():
         state.service_times.restore(service_id, samples)
+    if "counts" in step.extra:  # the call never happened: neither for the rejoin window nor for fairness
+        state.service_calls, state.priority_streaks = (dict(c) for c in step.extra["counts"])
     counter.current = step.current_before
     state.touch_counter(counter)
     tickets = tuple(state.tickets[t.id] for t in restored)
@@ -199,13 +205,11 @@ def _unplace(state: OfficeState, ticket: Ticket) -> None:
 def _place(state: OfficeState, ticket: Ticket) -> None:
     """Put a ticket into the indexes of its (restored) status; the reverse of `_unplace`."""
     if ticket.status in PENDING:
-        state.queues.add_pending(ticket.service, ticket.id)
+        state.queues.add_pending(ticket.service, ticket.key)
         if ticket.status is Status.WAITING:
-            state.queues.add_waiting(ticket.service, ticket.id)
-        else:
-            state.occupancy.outside[ticket.id] = ticket.party_size
-            # Admission follows issue order, which is the dict's order.
-            state.occupancy.outside = dict(sorted(state.occupancy.outside.items()))
+            state.add_waiting(ticket)
+        elif ticket.status is Status.OUTSIDE:
+            state.put_outside(ticket)  # admission follows place order
     if ticket.status in INSIDE:
         state.occupancy.ticket_people += ticket.party_size
     if ticket.status in CURRENT and ticket.counter in state.counters:

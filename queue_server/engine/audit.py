@@ -31,6 +31,9 @@ ACTIONS: dict[type, str] = {
     cmd.SetCapacity: "capacity_changed",
     cmd.CancelTicket: "ticket_cancelled",
     cmd.IssueTicket: "ticket_issued",
+    cmd.IssueRemote: "remote_ticket_issued",
+    cmd.CheckIn: "ticket_checked_in",
+    cmd.Rejoin: "ticket_rejoined",
     admin.CreateService: "service_created",
     admin.UpdateService: "service_updated",
     admin.CreateCounter: "counter_created",
@@ -68,6 +71,11 @@ def row(
             detail["capacity"] = command.capacity
         case cmd.IssueTicket():
             target = command.service
+        case cmd.IssueRemote():
+            target = command.service  # never the NIK hash or the holders
+            detail["date"] = command.date
+        case cmd.CheckIn() | cmd.Rejoin():
+            target = tickets[0] if tickets else (command.number or str(command.ticket_id))
         case cmd.CancelTicket() | supervise.SupervisorCancel() | supervise.Reactivate():
             target = tickets[0] if tickets else str(command.ticket_id)
         case supervise.SupervisorTransfer():

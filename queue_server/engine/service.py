@@ -26,6 +26,7 @@ from queue_server.domain.admin import ADMIN_COMMANDS, hours_dict, service_view
 from queue_server.domain.board import Board
 from queue_server.domain.errors import DomainError
 from queue_server.domain.office import AnyCommand, Office
+from queue_server.domain.remote import add_booking
 from queue_server.domain.settings import OfficeConfig
 from queue_server.domain.tickets import Ticket, iso
 from queue_server.engine import audit, configuration, idempotency, results
@@ -34,6 +35,7 @@ from queue_server.engine.clock import midnight_ticks
 from queue_server.engine.errors import Unavailable
 from queue_server.engine.results import Result, TicketResult
 from queue_server.store import Store
+from queue_server.store.contacts import ContactRow
 from queue_server.store.day import AuditRow, Batch, StoredOffice
 from queue_server.store.rows import ticket_row
 
@@ -52,6 +54,7 @@ class _Job:
     token: str | None = None
     nothing: Result = field(default_factory=results.NoTicket)
     actor: str | None = None
+    phone: str | None = None  # stored apart, in the same batch as the ticket (store/contacts.py)
 
 
 class OfficeService:
@@ -82,6 +85,8 @@ class OfficeService:
         # The configuration goes to the database with the next batch (seeding, then each admin change).
         self._settings_dirty = False
         self._held_settings = False  # whether the database held a configuration at start
+        self._contacts_day: str | None = None  # phone numbers of days before this one are deleted
+        self.nik_key = b""  # the key of NIK and device hashes (engine/remote.py), read at start
 
     # ----- life cycle ---------------------------------------------------------------
 
@@ -97,6 +102,7 @@ class OfficeService:
         self._settings_dirty = True  # seeds a new database; refreshes the TOML-only settings of an old one
         self._fingerprint = self._config_fingerprint()
         self._held_settings = held is not None
+        self.nik_key = bytes.fromhex(self.store.secret("nik_hmac"))
         stored = self.store.load(recent_events=self.hub.history)
         self._restore(stored)
         self.channel.load(stored.recent_events)
@@ -123,7 +129,14 @@ class OfficeService:
         await self.hub.stop()
 
     def _empty_office(self, day: str) -> Office:
-        return Office(self.config.services, self.config.counters, self.config.capacity, day)
+        return Office(
+            self.config.services,
+            self.config.counters,
+            self.config.capacity,
+            day,
+            queue_policy=self.config.queue,
+            remote_policy=self.config.remote,
+        )
 
     def _restore(self, stored: StoredOffice) -> None:
         office = Office(
@@ -133,6 +146,8 @@ class OfficeService:
             stored.day or self.today(),
             seq=stored.seq,
             next_ticket_id=stored.next_ticket_id,
+            queue_policy=self.config.queue,
+            remote_policy=self.config.remote,
         )
         state = office.state
         state.hours = self.config.hours
@@ -146,6 +161,11 @@ class OfficeService:
             if ticket.service not in state.services:
                 continue  # its service was removed from the config; it stays on disk for reports
             state.load_ticket(ticket)
+        state.service_calls = dict(stored.counts.get("calls", {}))
+        state.priority_streaks = dict(stored.counts.get("streaks", {}))
+        for booked in stored.bookings:
+            if booked.service in state.services:
+                add_booking(state, booked)
         state.take_changes()
         self.office = office
         self.board = self._board_of(office)
@@ -206,6 +226,9 @@ class OfficeService:
             "config_capacity": self.config.capacity,
             "door_count": state.occupancy.door_count,
             "config_json": self._fingerprint,
+            "counts_json": json.dumps(
+                {"calls": state.service_calls, "streaks": state.priority_streaks}, sort_keys=True
+            ),
         }
 
     # ----- commands -------------------------------------------------------------------
@@ -218,12 +241,13 @@ class OfficeService:
         token: str | None = None,
         nothing: Result | None = None,
         actor: str | None = None,
+        phone: str | None = None,
     ) -> Result:
         """Queue a command; its result once it is on disk. Raises DomainError or Unavailable."""
         if not self.accepting:
             raise Unavailable("shutting_down", "the server is shutting down; try again in a moment")
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        job = _Job(command, idempotency_key, future, token, nothing or results.NoTicket(), actor)
+        job = _Job(command, idempotency_key, future, token, nothing or results.NoTicket(), actor, phone)
         self._queue.put_nowait(job)
         return await future
 
@@ -234,11 +258,13 @@ class OfficeService:
         origin: str,
         idempotency_key: idempotency.Key | None,
         actor: str | None = None,
+        priority: str | None = None,
+        phone: str | None = None,
     ) -> TicketResult:
         """A new ticket and its token (the token exists only here and in the visitor's hands)."""
         token = new_token()
-        command = cmd.IssueTicket(service, party_size, token_hash(token), origin)
-        result = await self.execute(command, idempotency_key, token=token, actor=actor)
+        command = cmd.IssueTicket(service, party_size, token_hash(token), origin, priority)
+        result = await self.execute(command, idempotency_key, token=token, actor=actor, phone=phone)
         assert isinstance(result, TicketResult)  # issuing answers with its ticket or raises
         return result
 
@@ -291,6 +317,7 @@ class OfficeService:
         answers: list[tuple[_Job, Result | BaseException]] = []
         records: list[tuple[str, str, float, str]] = []
         trail: list[AuditRow] = []
+        phones: list[ContactRow] = []
         for job in jobs:
             if job.idempotency is not None:
                 earlier = self.idempotent.get(job.idempotency)
@@ -312,11 +339,13 @@ class OfficeService:
             if job.actor is not None:
                 trail.append(audit.row(job.actor, job.command, iso(now), outcome.events))
             result = results.from_outcome(self.office.state, outcome, token=job.token, nothing=job.nothing)
+            if job.phone is not None and isinstance(result, TicketResult):
+                phones.append((int(result.ticket["id"]), str(result.ticket["day"]), job.phone))
             if job.idempotency is not None:
                 records.append(self.idempotent.put(job.idempotency, result))
             answers.append((job, result))
         envelopes = self._fold(events)
-        return answers, envelopes, self._batch(envelopes, records, trail)
+        return answers, envelopes, self._batch(envelopes, records, trail, phones)
 
     def _fold(self, events: list[ev.Event]) -> list[wire.Envelope]:
         """Encode each event once and fold it into the board."""
@@ -338,9 +367,12 @@ class OfficeService:
         envelopes: list[wire.Envelope],
         records: list[tuple[str, str, float, str]],
         trail: list[AuditRow] | None = None,
+        phones: list[ContactRow] | None = None,
     ) -> Batch:
         tickets, counters = self.office.state.take_changes()
         held, self._settings_dirty = self._settings_dirty, False
+        day = self.office.state.day
+        purge, self._contacts_day = (day if day != self._contacts_day else None), day
         return Batch(
             tickets=[ticket_row(t) for t in tickets],
             counters=[(c.id, int(c.open), c.reason) for c in counters],
@@ -350,6 +382,8 @@ class OfficeService:
             office=self._office_row(),
             settings=self.settings_data() if held else None,
             settings_at=iso(self.now()),
+            contacts=phones or [],
+            contacts_before=purge,
         )
 
     async def tick(self) -> bool:
@@ -420,9 +454,13 @@ class OfficeService:
         return self.board.snapshot()
 
     def live_ticket(self, token_hash_: str) -> Ticket | None:
-        """One of today's tickets by its token's hash, from the live state."""
-        ticket_id = self.office.state.by_token.get(token_hash_)
-        return self.office.state.tickets[ticket_id] if ticket_id is not None else None
+        """One of today's tickets (or a booking of a later day) by its token's hash, from the live state."""
+        state = self.office.state
+        ticket_id = state.by_token.get(token_hash_)
+        if ticket_id is not None:
+            return state.tickets[ticket_id]
+        booked = state.booked_tokens.get(token_hash_)
+        return state.booked[booked] if booked is not None else None
 
     async def ticket_by_token_hash(self, token_hash_: str) -> tuple[Ticket, ev.TicketView] | None:
         """A ticket and its view: today's from the live state, an older one from the disk (off the loop)."""
@@ -440,8 +478,11 @@ class OfficeService:
         return [state.view(t) for t in state.tickets.values()]
 
     def view_of(self, ticket_id: int) -> ev.TicketView | None:
-        ticket = self.office.state.tickets.get(ticket_id)
-        return self.office.state.view(ticket) if ticket else None
+        state = self.office.state
+        ticket = state.tickets.get(ticket_id) or state.booked.get(ticket_id)
+        return state.view(ticket) if ticket else None
 
     def is_live(self, ticket: Ticket) -> bool:
-        return ticket.day == self.office.state.day and ticket.id in self.office.state.tickets
+        """Today's ticket, or a booking of a later day: the rules still hold it."""
+        state = self.office.state
+        return (ticket.day == state.day and ticket.id in state.tickets) or ticket.id in state.booked

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 from queue_server.domain.tickets import Ticket
-from queue_server.store import settings
+from queue_server.store import bookings, contacts, settings
 from queue_server.store.rows import SELECT_TICKETS, UPSERT_TICKET, ticket_from_row
 from queue_server.wire import Envelope, decode
 
@@ -33,6 +34,8 @@ class StoredOffice:
     tickets: list[Ticket]
     counters: dict[str, tuple[bool, str | None]]
     recent_events: list[Envelope]
+    counts: dict[str, Any] = field(default_factory=dict)  # calls and priority runs per service (today)
+    bookings: list[Ticket] = field(default_factory=list)  # booked tickets of later days
 
 
 @dataclass
@@ -47,13 +50,18 @@ class Batch:
     office: dict[str, Any] | None = None
     settings: dict[str, Any] | None = None  # the office's configuration, when an admin changed it
     settings_at: str = ""
+    contacts: list[contacts.ContactRow] = field(default_factory=list)
+    contacts_before: str | None = None  # a new day: delete phone numbers of the days before it
 
 
 def load(conn: sqlite3.Connection, recent_events: int) -> StoredOffice:
     row = conn.execute(
-        "SELECT day, seq, capacity, config_capacity, door_count, config_json FROM office_state WHERE id = 1"
+        "SELECT day, seq, capacity, config_capacity, door_count, config_json, counts_json "
+        "FROM office_state WHERE id = 1"
     ).fetchone()
-    day, seq, capacity, config_capacity, door_count, config_json = row or (None, 0, None, None, 0, None)
+    day, seq, capacity, config_capacity, door_count, config_json, counts_json = row or (
+        (None, 0, None, None, 0, None, None)
+    )
     max_event = conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0
     # The events table is written in the same transaction; trust whichever is ahead.
     seq = max(seq or 0, max_event)
@@ -80,6 +88,8 @@ def load(conn: sqlite3.Connection, recent_events: int) -> StoredOffice:
         tickets=tickets,
         counters=counters,
         recent_events=events,
+        counts=json.loads(counts_json) if counts_json else {},
+        bookings=[b for b in bookings.later_bookings(conn, day or "") if b.day != day],
     )
 
 
@@ -111,8 +121,8 @@ def commit(conn: sqlite3.Connection, batch: Batch) -> None:
             office = batch.office
             conn.execute(
                 "INSERT OR REPLACE INTO office_state "
-                "(id, day, seq, capacity, config_capacity, door_count, config_json) "
-                "VALUES (1, ?, ?, ?, ?, ?, ?)",
+                "(id, day, seq, capacity, config_capacity, door_count, config_json, counts_json) "
+                "VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     office["day"],
                     office["seq"],
@@ -120,8 +130,13 @@ def commit(conn: sqlite3.Connection, batch: Batch) -> None:
                     office["config_capacity"],
                     office["door_count"],
                     office["config_json"],
+                    office.get("counts_json"),
                 ),
             )
+        if batch.contacts:
+            contacts.save(conn, batch.contacts)
+        if batch.contacts_before is not None:
+            contacts.purge_before(conn, batch.contacts_before)
         if batch.settings is not None:
             settings.save(conn, batch.settings, batch.settings_at)
         conn.execute("COMMIT")

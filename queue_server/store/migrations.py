@@ -133,6 +133,29 @@ def _report_indexes(db: sqlite_utils.Database) -> None:
     db.table("tickets").create_index(["day", "issued_service", "status", "issued_at"])
 
 
+def _remote_tickets(db: sqlite_utils.Database) -> None:
+    # api-remote: the queue order key (place; 0 for older rows keeps their id order), priority,
+    # rejoin, check-in, route steps, and the keyed hashes the remote limits need (never a NIK).
+    tickets = db.table("tickets")
+    for name, kind in (("place", int), ("rejoined", int)):
+        tickets.add_column(name, kind, not_null_default=0)
+    tickets.add_column("route_before", str, not_null_default="")
+    tickets.add_column("holder", str, not_null_default="")
+    for text in ("priority", "checked_in_at", "nik_hash"):
+        tickets.add_column(text, str)
+    tickets.add_column("no_show_mark", int)
+    # Bookings of later days are loaded at start; remote limits look NIK hashes up.
+    tickets.create_index(["status", "day"])
+    # Per service and day: calls made (the rejoin window) and the priority run (the fairness bound).
+    db.table("office_state").add_column("counts_json", str)
+    # Phone numbers for the "come now" message: their own table, never in events or exports,
+    # deleted once the ticket's day is over (contacts.py; UU 27/2022 on personal data).
+    db.table("contacts").create({"ticket_id": int, "day": str, "phone": str}, pk="ticket_id")
+    db.table("contacts").create_index(["day"])
+    # Server secrets (the NIK hash key), made on first use.
+    db.table("secrets").create({"name": str, "value": str}, pk="name")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _initial_schema),
     ("paired kiosks", _paired_kiosks),
@@ -142,6 +165,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("satisfaction surveys", _surveys),
     ("office settings and disabled accounts", _office_settings),
     ("report indexes", _report_indexes),
+    ("remote tickets, priority, rejoin and routes", _remote_tickets),
 ]
 
 

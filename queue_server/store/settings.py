@@ -15,7 +15,14 @@ from dataclasses import replace
 from typing import Any
 
 from queue_server.domain.hours import parse_hours
-from queue_server.domain.settings import CounterConfig, OfficeConfig, PrinterConfig, ServiceConfig
+from queue_server.domain.settings import (
+    CounterConfig,
+    OfficeConfig,
+    PrinterConfig,
+    QueuePolicy,
+    RemotePolicy,
+    ServiceConfig,
+)
 
 KEY = "office"
 LIVE_PARTS = ("services", "counters", "capacity", "hours", "running_text")
@@ -47,18 +54,7 @@ def as_data(config: OfficeConfig) -> dict[str, Any]:
         },
         "capacity": config.capacity,
         "running_text": config.running_text,
-        "services": [
-            {
-                "id": s.id,
-                "name": s.name,
-                "prefix": s.prefix,
-                "requirements": list(s.requirements),
-                "standard_minutes": s.standard_minutes,
-                "fee": s.fee,
-                "open": s.open,
-            }
-            for s in config.services
-        ],
+        "services": [_service_data(s) for s in config.services],
         "counters": [
             {"id": c.id, "name": c.name, "services": list(c.services), "call_any_service": c.call_any_service}
             for c in config.counters
@@ -70,7 +66,41 @@ def as_data(config: OfficeConfig) -> dict[str, Any]:
             "target": config.printer.target,
             "width_mm": config.printer.width_mm,
         },
+        "remote": {
+            "enabled": config.remote.enabled,
+            "come_now_position": config.remote.come_now_position,
+            "lead_minutes": config.remote.lead_minutes,
+            "book_days_ahead": config.remote.book_days_ahead,
+            "active_per_device": config.remote.active_per_device,
+            "nik": config.remote.nik,
+        },
+        "queue": {
+            "rejoin_within_calls": config.queue.rejoin_within_calls,
+            "rejoin_after": config.queue.rejoin_after,
+            "priority_categories": list(config.queue.priority_categories),
+            "max_priority_in_a_row": config.queue.max_priority_in_a_row,
+        },
     }
+
+
+def _service_data(service: ServiceConfig) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": service.id,
+        "name": service.name,
+        "prefix": service.prefix,
+        "requirements": list(service.requirements),
+        "standard_minutes": service.standard_minutes,
+        "fee": service.fee,
+        "open": service.open,
+    }
+    # api-remote's keys only when set: a database seeded before them keeps matching its TOML file.
+    if service.remote_quota:
+        data["remote_quota"] = service.remote_quota
+    if service.next is not None:
+        data["next"] = service.next
+    if not service.kiosk:
+        data["kiosk"] = False
+    return data
 
 
 def live_parts(data: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +129,9 @@ def apply_stored(toml_config: OfficeConfig, stored: dict[str, Any]) -> OfficeCon
             s.get("standard_minutes"),
             s.get("fee", ""),
             bool(s.get("open", True)),
+            remote_quota=int(s.get("remote_quota", 0)),
+            next=s.get("next"),
+            kiosk=bool(s.get("kiosk", True)),
         )
         for s in stored["services"]
     )
@@ -136,8 +169,14 @@ def from_data(stored: dict[str, Any]) -> OfficeConfig:
         printer=PrinterConfig(
             printer.get("kind", "none"), printer.get("target", ""), printer.get("width_mm", 80)
         ),
+        remote=RemotePolicy(**stored["remote"]) if "remote" in stored else RemotePolicy(),
+        queue=_queue_policy(stored["queue"]) if "queue" in stored else QueuePolicy(),
     )
     return apply_stored(base, stored)
+
+
+def _queue_policy(data: dict[str, Any]) -> QueuePolicy:
+    return QueuePolicy(**{**data, "priority_categories": tuple(data.get("priority_categories", ()))})
 
 
 def to_toml(config: OfficeConfig) -> str:
@@ -159,6 +198,20 @@ def to_toml(config: OfficeConfig) -> str:
         f"kind = {_s(config.printer.kind)}",
         f"target = {_s(config.printer.target)}",
         f"width_mm = {config.printer.width_mm}",
+        "",
+        "[remote]",
+        f"enabled = {_b(config.remote.enabled)}",
+        f"come_now_position = {config.remote.come_now_position}",
+        f"lead_minutes = {config.remote.lead_minutes}",
+        f"book_days_ahead = {config.remote.book_days_ahead}",
+        f"active_per_device = {config.remote.active_per_device}",
+        f"nik = {_s(config.remote.nik)}",
+        "",
+        "[queue]",
+        f"rejoin_within_calls = {config.queue.rejoin_within_calls}",
+        f"rejoin_after = {config.queue.rejoin_after}",
+        f"priority_categories = {_list(config.queue.priority_categories)}",
+        f"max_priority_in_a_row = {config.queue.max_priority_in_a_row}",
     ]
     for service in config.services:
         lines += [
@@ -173,6 +226,10 @@ def to_toml(config: OfficeConfig) -> str:
         ]
         if service.standard_minutes is not None:
             lines.append(f"standard_minutes = {service.standard_minutes}")
+        lines.append(f"remote_quota = {service.remote_quota}")
+        if service.next is not None:
+            lines.append(f"next = {_s(service.next)}")
+        lines.append(f"kiosk = {_b(service.kiosk)}")
     for counter in config.counters:
         lines += [
             "",
@@ -193,6 +250,10 @@ def to_toml(config: OfficeConfig) -> str:
 
 def _s(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a TOML basic string: JSON's escapes are valid TOML
+
+
+def _b(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _list(values: Any) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from queue_server.domain.tickets import Ticket
-from queue_server.store import accounts, day, settings, users
+from queue_server.store import accounts, bookings, contacts, day, settings, users
 from queue_server.store.day import AuditRow, Batch, IdempotencyRow, StoredOffice
 from queue_server.store.db import Database
 from queue_server.store.migrations import migrate, schema_version
@@ -37,6 +37,14 @@ class Store:
     def settings(self) -> dict[str, Any] | None:
         """The office's configuration as the database holds it (None before the first start)."""
         return settings.load(self.db.reader())
+
+    def secret(self, name: str) -> str:
+        """A server secret kept in the database, made on first use (start-up only: it may write)."""
+        return bookings.secret(self.db.writer, name)
+
+    async def phone_of(self, ticket_id: int) -> str | None:
+        """The phone number given with a ticket (+62... form), or None; off the loop (contacts.py)."""
+        return await self.db.read(lambda conn: contacts.phone_of(conn, ticket_id))
 
     def day_history(self, limit: int) -> list[Envelope]:
         return day.day_history(self.db.reader(), limit)

@@ -9,13 +9,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from queue_server.domain.errors import Conflict, DomainError, Invalid, NotFound
+from queue_server.domain.errors import Conflict, DomainError, Invalid, Limited, NotFound
 from queue_server.engine.errors import Unavailable
 from queue_server.web.headers import SECURITY_HEADERS
+from queue_server.web.i18n import Catalogs, choose_language
 
 log = logging.getLogger(__name__)
 
-DOMAIN_STATUS: dict[type[DomainError], int] = {NotFound: 404, Invalid: 422, Conflict: 409}
+DOMAIN_STATUS: dict[type[DomainError], int] = {NotFound: 404, Invalid: 422, Conflict: 409, Limited: 429}
 """Each kind of refusal has one status; the code inside says which refusal it is."""
 
 
@@ -45,6 +46,40 @@ class ApiError(Exception):
         self.headers = headers
 
 
+LOCALIZED = frozenset(
+    {
+        "remote_disabled",
+        "remote_quota_reached",
+        "invalid_date",
+        "invalid_nik",
+        "nik_required",
+        "nik_has_active_ticket",
+        "invalid_phone",
+        "too_many_active",
+        "unknown_priority",
+        "not_remote",
+        "booked_for_another_day",
+        "rejoin_not_allowed",
+        "checkin_at_entrance",
+    }
+)
+"""api-remote's codes: their message is built from the code and details in the visitor's language
+(`?lang=`, the language cookie, else the office's), from messages/{id,en}.json `error.<code>`."""
+_CATALOGS = Catalogs()
+
+
+def localized_message(request: Request, code: str, details: dict[str, Any] | None) -> str:
+    """`error.<code>` (or `error.<code>.<reason>`) in the request's language, filled from `details`."""
+    config = getattr(getattr(request.state, "antre", None), "config", None)
+    lang = choose_language(request, getattr(config, "language", "id"))
+    translate = _CATALOGS.translator(lang)
+    params = {k: v for k, v in (details or {}).items() if isinstance(v, str | int)}
+    reason = params.get("reason")
+    if isinstance(reason, str) and translate.has(f"error.{code}.{reason}"):
+        return translate(f"error.{code}.{reason}", **params)
+    return translate(f"error.{code}", **params)
+
+
 class BodyTooLarge(Exception):
     """Raised while reading a request body that passes the size limit."""
 
@@ -69,7 +104,8 @@ async def on_api_error(request: Request, exc: ApiError) -> Response:
 
 
 async def on_domain_error(request: Request, exc: DomainError) -> Response:
-    return error_response(domain_status(exc), exc.code, exc.message, details=exc.details)
+    message = localized_message(request, exc.code, exc.details) if exc.code in LOCALIZED else exc.message
+    return error_response(domain_status(exc), exc.code, message, details=exc.details)
 
 
 async def on_unavailable(request: Request, exc: Unavailable) -> Response:

@@ -7,7 +7,17 @@ from starlette.staticfiles import StaticFiles
 
 from queue_server.domain.settings import OfficeConfig
 from queue_server.web import live
-from queue_server.web.api import accounts, capacity, counters, kiosks, stream, supervise, tickets, users
+from queue_server.web.api import (
+    accounts,
+    capacity,
+    counters,
+    kiosks,
+    remote,
+    stream,
+    supervise,
+    tickets,
+    users,
+)
 from queue_server.web.api import admin as admin_api
 from queue_server.web.api import remote_offer
 from queue_server.web.api import reports as reports_api
@@ -32,6 +42,10 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/v1/tickets", tickets.issue_ticket, methods=["POST"]),
         Route("/api/v1/tickets/{token}", tickets.get_ticket, methods=["GET"]),
         Route("/api/v1/tickets/{token}", tickets.cancel_ticket, methods=["DELETE"]),
+        Route("/api/v1/tickets/{token}/check-in", remote.check_in_by_token, methods=["POST"]),
+        Route("/api/v1/check-in", remote.check_in_by_number, methods=["POST"]),
+        Route("/api/v1/tickets/{token}/rejoin", remote.rejoin_by_token, methods=["POST"]),
+        Route("/api/v1/rejoin", remote.rejoin_by_number, methods=["POST"]),
         Route("/api/v1/occupancy", capacity.get_occupancy),
         Route("/api/v1/occupancy/enter", capacity.door_enter, methods=["POST"]),
         Route("/api/v1/occupancy/exit", capacity.door_exit, methods=["POST"]),

@@ -12,7 +12,7 @@ from queue_server.domain import commands as cmd
 from queue_server.domain import events as ev
 from queue_server.domain.board import Board
 from queue_server.domain.office import Office, Outcome
-from queue_server.domain.settings import CounterConfig, ServiceConfig
+from queue_server.domain.settings import CounterConfig, QueuePolicy, RemotePolicy, ServiceConfig
 from queue_server.domain.state import OfficeState
 from queue_server.domain.tickets import Ticket
 
@@ -68,10 +68,25 @@ def board_of(office: Office, services: Iterable[ServiceConfig] = SERVICES) -> Bo
 class Desk:
     """An office plus a clock and the board its events feed, with short helpers for the commands."""
 
-    def __init__(self, capacity: int = 30, counters: Iterable[CounterConfig] = COUNTERS) -> None:
+    def __init__(
+        self,
+        capacity: int = 30,
+        counters: Iterable[CounterConfig] = COUNTERS,
+        services: Iterable[ServiceConfig] = SERVICES,
+        queue: QueuePolicy | None = None,
+        remote: RemotePolicy | None = None,
+    ) -> None:
         self.clock = Clock()
-        self.office = Office(SERVICES, counters, capacity, self.clock.now.date().isoformat())
-        self.board = board_of(self.office)
+        services = tuple(services)
+        self.office = Office(
+            services,
+            counters,
+            capacity,
+            self.clock.now.date().isoformat(),
+            queue_policy=queue,
+            remote_policy=remote,
+        )
+        self.board = board_of(self.office, services)
         self.events: list[ev.Event] = []
 
     @property
@@ -86,7 +101,7 @@ class Desk:
             self.board.apply(event)
         self.events += events
 
-    def do(self, command: cmd.Command) -> Outcome:
+    def do(self, command: Any) -> Outcome:
         now = self.clock.advance()
         self._note(self.office.roll_over(now))
         outcome = self.office.handle(command, now)

@@ -131,17 +131,17 @@ class Tracker:
         assert office.occupancy.door_count >= 0
         for service_id, queue in office.queues.pending.items():
             expected = sorted(
-                t.id for t in office.tickets.values() if t.status in PENDING and t.service == service_id
+                t.key for t in office.tickets.values() if t.status in PENDING and t.service == service_id
             )
             assert queue == expected
             waiting = sorted(
-                t.id
+                t.key
                 for t in office.tickets.values()
                 if t.status is Status.WAITING and t.service == service_id
             )
-            assert office.queues.waiting[service_id] == waiting
-        outside = [t.id for t in office.tickets.values() if t.status is Status.OUTSIDE]
-        assert list(office.occupancy.outside) == sorted(outside)
+            assert office.queues.waiting(service_id) == waiting
+        outside = [t for t in office.tickets.values() if t.status is Status.OUTSIDE]
+        assert list(office.occupancy.outside) == [t.id for t in sorted(outside, key=lambda t: t.key)]
         for key, sequence in self.numbers.items():
             assert sequence == list(range(1, len(sequence) + 1)), f"numbers of {key} not contiguous"
 

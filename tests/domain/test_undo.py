@@ -31,7 +31,7 @@ def observable(desk: Desk) -> dict[str, Any]:
     return {
         "snapshot": snapshot,
         "tickets": tickets,
-        "waiting": {s: list(q) for s, q in office.queues.waiting.items()},
+        "waiting": {s: office.queues.waiting(s) for s in office.queues.pending},
         "pending": {s: list(q) for s, q in office.queues.pending.items()},
         "people": office.occupancy.ticket_people,
         "samples": {s: list(q) for s, q in office.service_times.samples.items()},
@@ -201,13 +201,13 @@ def consistent(desk: Desk) -> None:
     office = desk.state
     for service, queue in office.queues.pending.items():
         expected = sorted(
-            t.id
+            t.key
             for t in office.tickets.values()
             if t.service == service and t.status in ("outside", "waiting")
         )
         assert queue == expected
-        assert office.queues.waiting[service] == sorted(
-            t.id for t in office.tickets.values() if t.service == service and t.status == "waiting"
+        assert office.queues.waiting(service) == sorted(
+            t.key for t in office.tickets.values() if t.service == service and t.status == "waiting"
         )
     people = sum(
         t.party_size for t in office.tickets.values() if t.status in ("waiting", "called", "serving")

@@ -9,6 +9,8 @@ Refusals look different by kind of route:
 - `api` (JSON): anonymous -> 401, wrong role -> 403, both `{"error": {"code", "message"}}`.
 - `page` (HTML): anonymous -> 303 to `/login?next=<the page>`, wrong role -> 403 HTML page.
 - `ws`: all WebSockets are public read-only feeds today.
+- `entrance` (api-remote's check-in by ticket token): anyone but a paired kiosk, a door keeper or an
+  admin -> 403 `checkin_at_entrance` (a visitor must not check in from home), logged in or not.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ DOOR_KEEPERS = frozenset({DOOR, ADMIN})
 OFFICERS = frozenset({OFFICER, ADMIN})
 ADMINS = frozenset({ADMIN})
 
-API, PAGE, WS = "api", "page", "ws"
+API, PAGE, WS, ENTRANCE = "api", "page", "ws", "entrance"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ ACCESS_TABLE: tuple[Rule, ...] = (
     Rule("GET", "/api/v1/tickets/{token}", EVERYONE, API, "the visitor follows the ticket"),
     Rule("DELETE", "/api/v1/tickets/{token}", EVERYONE, API, "the visitor cancels the ticket"),
     Rule("POST", "/api/v1/tickets/{token}/print", EVERYONE, API, "the kiosk prints the ticket"),
+    Rule("POST", "/api/v1/tickets/{token}/rejoin", EVERYONE, API, "the visitor who missed a call comes back"),
+    Rule("POST", "/api/v1/rejoin", STAFF, API, "staff put a missed number back in the queue"),
+    Rule("POST", "/api/v1/tickets/{token}/check-in", DOOR_KEEPERS, ENTRANCE, "check-in at the door"),
+    Rule("POST", "/api/v1/check-in", DOOR_KEEPERS, API, "the door keeper checks a remote ticket in"),
     # -- door keeper ------------------------------------------------------------------------
     Rule("POST", "/api/v1/occupancy/enter", DOOR_KEEPERS, API, "count people in without a ticket"),
     Rule("POST", "/api/v1/occupancy/exit", DOOR_KEEPERS, API, "count people out"),
@@ -259,6 +265,8 @@ class Walker:
             ("POST", "/api/v1/login"): {"json": {"username": name, "password": password}},
             ("POST", "/api/v1/counters/{counter}/call"): {"json": {"number": "A999"}},
             ("POST", "/api/v1/counters/{counter}/transfer"): {"json": {"service": "b"}},
+            ("POST", "/api/v1/check-in"): {"json": {"number": "A999"}},
+            ("POST", "/api/v1/rejoin"): {"json": {"number": "A999"}},
             ("POST", "/login"): {"data": {"username": name, "password": password, "next": ""}},
             ("POST", "/logout"): {"data": {}},
         }
@@ -269,7 +277,7 @@ class Walker:
         creds = (
             credentials(self.server, role) if (rule.method, rule.path) in SESSION_ENDING else self.creds[role]
         )
-        headers = creds.api_headers() if rule.kind == API else {}
+        headers = creds.api_headers() if rule.kind in (API, ENTRANCE) else {}
         if rule.kind == PAGE:
             headers["Origin"] = self.server.base_url  # a browser's same-origin form post
             if creds.cookie:
@@ -322,6 +330,8 @@ def test_each_role_gets_exactly_what_the_table_allows(walker: Walker, rule: Rule
             location = resp.headers.get("location", "")
             if rule.kind == PAGE and rule.method == "GET":
                 assert not location.startswith("/login"), f"{where}: sent to log in"
+        elif rule.kind == ENTRANCE:
+            assert_error(resp, 403, "checkin_at_entrance")
         elif rule.kind == API:
             if role == ANONYMOUS:
                 assert_error(resp, 401, "unauthorized")

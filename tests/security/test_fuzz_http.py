@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from tests.security import fuzzing
 from tests.security.helpers import ADMIN, DOOR, OFFICER, assert_error, credentials, server_log_tracebacks
-from tests.security.test_access_control import ACCESS_TABLE, API, Rule
+from tests.security.test_access_control import ACCESS_TABLE, API, ENTRANCE, Rule
 from tests.support.server import ServerProcess
 
-JSON_ROWS = [rule for rule in ACCESS_TABLE if rule.kind == API]
+JSON_ROWS = [rule for rule in ACCESS_TABLE if rule.kind in (API, ENTRANCE)]
 #: The 2xx answers api-v1 documents for these endpoints (204: call-next with nobody waiting).
 DOCUMENTED_2XX = {200, 201, 204}
 #: Rows whose success ends the session used: the fuzz never hands them a real credential.

@@ -7,8 +7,10 @@ from starlette.responses import Response
 
 from queue_server.domain import commands as cmd
 from queue_server.domain.events import TicketView
+from queue_server.domain.remote import normalize_phone
 from queue_server.domain.tickets import Ticket
 from queue_server.engine.accounts import token_hash
+from queue_server.web.api import remote
 from queue_server.web.api.common import answer, idempotency_key, json_response, service
 from queue_server.web.api.kiosks import paired_kiosk
 from queue_server.web.auth import client_address, principal
@@ -24,9 +26,10 @@ async def list_services(request: Request) -> Response:
 async def issue_ticket(request: Request) -> Response:
     office = service(request)
     who = principal(request)
-    data = await read_object(request, {"service", "party_size"})
+    data = await read_object(request, {"service", "party_size", *remote.REMOTE_FIELDS})
     service_id = string_field(data, "service")
     party_size = int_field(data, "party_size", "invalid_party_size", default=1)
+    fields = remote.extras(data)
     kiosk = await paired_kiosk(request)
     # A key names one request of one client: someone else's key, or the same key with
     # another body, is a new request (and never hands over another visitor's token).
@@ -37,7 +40,10 @@ async def issue_ticket(request: Request) -> Response:
         client = f"kiosk:{kiosk}"
     else:
         client = f"address:{address}"
-    idem = idempotency_key(request, f"tickets|{client}|{service_id}|{party_size}")
+    # The remote kind, day and priority are part of the request (never the NIK or phone: scopes are stored).
+    extra = f"|remote:{fields['date'] or ''}" if fields["remote"] else ""
+    extra += f"|priority:{fields['priority']}" if fields["priority"] else ""
+    idem = idempotency_key(request, f"tickets|{client}|{service_id}|{party_size}{extra}")
     # Only new tickets count: a retry of an answered request, or one that will be
     # refused anyway, must not use up the device's allowance.
     limited = who is None and kiosk is None and not office.is_repeat(idem) and office.has_service(service_id)
@@ -49,8 +55,11 @@ async def issue_ticket(request: Request) -> Response:
             {"Retry-After": "60"},
         )
     origin = "kiosk" if kiosk is not None else "door" if who is not None else "web"
+    if fields["remote"]:
+        return await remote.issue(request, fields, service_id, party_size, origin, idem, who)
     actor = who.username if who is not None else None
-    result = await office.issue_ticket(service_id, party_size, origin, idem, actor)
+    phone = normalize_phone(fields["phone"]) if fields["phone"] is not None else None
+    result = await office.issue_ticket(service_id, party_size, origin, idem, actor, fields["priority"], phone)
     return answer(result, created=True)
 
 

@@ -8,8 +8,9 @@
  * Rules worth knowing:
  * - recent_calls holds one entry per ticket number, newest first; a recall
  *   moves the entry to the front with the new time (it does not add a second).
- * - queues: per service, the tickets not yet called, in place order (ticket
- *   id; a transferred ticket keeps its place), each {id, number, status, party_size}.
+ * - queues: per service, the tickets not yet called (remote, outside, waiting),
+ *   in place order, each {id, number, status, party_size}; a ticket event's view
+ *   carries its `position` right after the event, so it goes in at that index.
  * - ticket.undone: the ticket is as it was before the undone step: back at its
  *   counter, or back in its queue (and then its call is forgotten).
  */
@@ -105,11 +106,17 @@
         return t.id !== ticket.id;
       });
     });
-    if (ticket.status !== 'waiting' && ticket.status !== 'outside') return;
+    var pending = ticket.status === 'waiting' || ticket.status === 'outside' || ticket.status === 'remote';
+    if (!pending) return;
     var list = queues[ticket.service] || (queues[ticket.service] = []);
     var entry = { id: ticket.id, number: ticket.number, status: ticket.status, party_size: ticket.party_size };
     var i = 0;
-    while (i < list.length && list[i].id < ticket.id) i++;
+    if (typeof ticket.position === 'number') {
+      i = ticket.position - 1;
+    } else {
+      // A view without a position (not the server's): by id, the issue order.
+      while (i < list.length && list[i].id < ticket.id) i++;
+    }
     list.splice(i, 0, entry);
   }
 
