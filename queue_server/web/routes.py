@@ -13,13 +13,13 @@ from queue_server.web.api import (
     counters,
     kiosks,
     remote,
+    remote_offer,
     stream,
     supervise,
     tickets,
     users,
 )
 from queue_server.web.api import admin as admin_api
-from queue_server.web.api import remote_offer
 from queue_server.web.api import reports as reports_api
 from queue_server.web.api import survey as survey_api
 from queue_server.web.pages.admin import AdminPages

@@ -65,7 +65,8 @@ def remote_office_text() -> str:
     )
     first_counter = text.index("[[counters]]")
     text = text[:first_counter] + pickup.lstrip("\n") + "\n" + text[first_counter:]
-    text = text.replace('services = ["izin", "legal", "ktp"]', 'services = ["izin", "legal", "ktp", "ambil"]', 1)
+    four = 'services = ["izin", "legal", "ktp"]'
+    text = text.replace(four, four.replace('"ktp"]', '"ktp", "ambil"]'), 1)
     return text + (
         "\n[remote]\nenabled = true\ncome_now_position = 2\nlead_minutes = 10\nbook_days_ahead = 7\n"
         'active_per_device = 50\nnik = "optional"\n\n[queue]\nrejoin_within_calls = 5\nrejoin_after = 2\n'
