@@ -92,7 +92,12 @@ PHONE_PAGE = [
 REMOTE_SERVICES = ["h1", "[data-remote-service]:first-of-type"]
 REMOTE_FORM = ["#remote-name", "#remote-quota", "#remote-day", "#remote-nik", "#remote-take"]
 # A ticket at home once it may come: the message and the code to scan at the kiosk, no scrolling.
-COME_NOW_PAGE = ["[data-field='number']", "[data-field='state']", "[data-field='checkin-qr']"]
+COME_NOW_PAGE = [
+    "[data-field='number']",
+    "[data-field='state']",
+    "[data-field='checkin-qr']",
+    ".phone-checkin figcaption",
+]
 
 CHECK = """
 (selectors) => {
