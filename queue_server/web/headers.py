@@ -10,5 +10,7 @@ SECURITY_HEADERS = [
         b"media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
         b"frame-ancestors 'none'; form-action 'self'",
     ),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    # The kiosk reads check-in QR codes with its own camera (static/js/checkin/camera.js); only our
+    # own scripts run under the CSP above, and a browser still asks before it opens the camera.
+    (b"permissions-policy", b"camera=(self), microphone=(), geolocation=()"),
 ]

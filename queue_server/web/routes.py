@@ -13,6 +13,7 @@ from queue_server.web.api import (
     counters,
     kiosks,
     remote,
+    remote_offer,
     stream,
     supervise,
     tickets,
@@ -24,6 +25,7 @@ from queue_server.web.api import survey as survey_api
 from queue_server.web.pages.admin import AdminPages
 from queue_server.web.pages.login import Login
 from queue_server.web.pages.printing import PrintEndpoint
+from queue_server.web.pages.remote import RemotePage
 from queue_server.web.pages.render import STATIC_DIR, Renderer
 from queue_server.web.pages.reports import ReportPages
 from queue_server.web.pages.screens import Screens
@@ -36,6 +38,7 @@ def api_routes() -> list[BaseRoute]:
     return [
         Route("/healthz", stream.healthz),
         Route("/api/v1/services", tickets.list_services),
+        Route("/api/v1/remote/services", remote_offer.remote_services),
         Route("/api/v1/tickets", tickets.issue_ticket, methods=["POST"]),
         Route("/api/v1/tickets/{token}", tickets.get_ticket, methods=["GET"]),
         Route("/api/v1/tickets/{token}", tickets.cancel_ticket, methods=["DELETE"]),
@@ -125,6 +128,7 @@ def page_routes(config: OfficeConfig) -> list[BaseRoute]:
     report_pages = ReportPages(renderer)
     survey_pages = SurveyPages(renderer)
     admin_pages = AdminPages(renderer)
+    remote_page = RemotePage(renderer)
     return [
         Route("/", screens.index),
         Route("/kiosk", screens.kiosk),
@@ -132,6 +136,7 @@ def page_routes(config: OfficeConfig) -> list[BaseRoute]:
         Route("/entrance", screens.entrance),
         Route("/door", screens.door),
         Route("/counter/{counter}", screens.counter),
+        Route("/remote", remote_page.page),
         Route("/t/{token}", screens.ticket),
         Route("/t/{token}/qr.svg", screens.ticket_qr),
         Route("/admin/reports", report_pages.reports),

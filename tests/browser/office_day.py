@@ -50,3 +50,25 @@ def seed(server: ServerProcess, token: str) -> str:
     post("/api/v1/tickets", {"service": "ktp"})
     api.close()
     return str(phone["token"])
+
+
+def remote_office_text() -> str:
+    """The example office with issue 11 on: remote tickets (a week ahead, NIK optional), priority
+    visitors, and the KTP-el a two-step route (registration, then pick-up, which the kiosk hides)."""
+    text = example_office_text()
+    for prefix in ("A", "B", "C", "D"):
+        text = text.replace(f'prefix = "{prefix}"\n', f'prefix = "{prefix}"\nremote_quota = 20\n', 1)
+    text = text.replace('id = "ktp"\n', 'id = "ktp"\nnext = "ambil"\n', 1)
+    pickup = (
+        '\n[[services]]\nid = "ambil"\nname = "Pengambilan dokumen"\nprefix = "E"\nkiosk = false\n'
+        'standard_minutes = 5\nfee = "Gratis"\n'
+    )
+    first_counter = text.index("[[counters]]")
+    text = text[:first_counter] + pickup.lstrip("\n") + "\n" + text[first_counter:]
+    four = 'services = ["izin", "legal", "ktp"]'
+    text = text.replace(four, four.replace('"ktp"]', '"ktp", "ambil"]'), 1)
+    return text + (
+        "\n[remote]\nenabled = true\ncome_now_position = 2\nlead_minutes = 10\nbook_days_ahead = 7\n"
+        'active_per_device = 50\nnik = "optional"\n\n[queue]\nrejoin_within_calls = 5\nrejoin_after = 2\n'
+        'priority_categories = ["lansia", "disabilitas", "ibu_hamil"]\nmax_priority_in_a_row = 2\n'
+    )

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.browser.office_day import ADMIN, example_office_text, seed
+from tests.browser.office_day import ADMIN, remote_office_text, seed
 from tests.browser.screens import CHROMIUM_ARGS, SPEECH_STUB, wait_live_status
 from tests.support.server import ServerProcess
 
@@ -70,6 +71,10 @@ COUNTER = [
     ".next-number:nth-child(-n+4)",
 ]
 DOOR = [
+    "[data-priority]",
+    "#door-number",
+    "#door-checkin",
+    "#door-rejoin",
     "#door-count",
     "#door-sign",
     "#door-minus",
@@ -83,6 +88,15 @@ PHONE_PAGE = [
     "[data-field='state']",
     "[data-field='position']",
     "[data-field='wait']",
+]
+REMOTE_SERVICES = ["h1", "[data-remote-service]:first-of-type"]
+REMOTE_FORM = ["#remote-name", "#remote-quota", "#remote-day", "#remote-nik", "#remote-take"]
+# A ticket at home once it may come: the message and the code to scan at the kiosk, no scrolling.
+COME_NOW_PAGE = [
+    "[data-field='number']",
+    "[data-field='state']",
+    "[data-field='checkin-qr']",
+    ".phone-checkin figcaption",
 ]
 
 CHECK = """
@@ -114,7 +128,8 @@ CHECK = """
 @pytest.fixture(scope="module")
 def morning(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str, str]]:
     """The example office mid-morning: (server, admin session token, a waiting ticket's token)."""
-    server = ServerProcess(tmp_path_factory.mktemp("fit-server"), example_office_text())
+    # With issue 11 on: the kiosk's check-in line and priority choice, the door's number field.
+    server = ServerProcess(tmp_path_factory.mktemp("fit-server"), remote_office_text())
     server.add_user(ADMIN[0], "admin", ADMIN[1])
     server.start()
     token = server.login(*ADMIN)
@@ -172,8 +187,11 @@ def test_the_kiosk_fits_on_each_step(
     phone = SIZES[size]["width"] < 700
     page = open_page(browser, server, SIZES[size], "/kiosk", None)
     found = {"services": problems_on(page, KIOSK_SERVICES)}
+    if not phone:
+        found["services"] += problems_on(page, ["#checkin-bar"])
     page.click("[data-service='kk']")  # the longest requirements list
-    found["detail"] = problems_on(page, KIOSK_DETAIL)
+    # A phone opening the kiosk page claims no priority (that is done in person, kiosk or door).
+    found["detail"] = problems_on(page, KIOSK_DETAIL if phone else [*KIOSK_DETAIL, "[data-priority]"])
     page.click("#take-ticket")
     page.wait_for_selector("#step-ticket:not([hidden])")
     page.wait_for_function("() => document.querySelector('[data-ticket-card] img.qr').complete")
@@ -202,6 +220,60 @@ def test_the_staff_pages_fit(browser: Any, morning: tuple[ServerProcess, str, st
         save_on_failure(page, f"{path.strip('/').replace('/', '-')[:20]}-{size}", found[path])
         page.context.close()
     assert {path: p for path, p in found.items() if p} == {}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_remote_pages_fit(browser: Any, morning: tuple[ServerProcess, str, str], size: str) -> None:
+    """/remote (services, then the form with days, NIK and the take button) and a come-now ticket fit."""
+    server, _, _ = morning
+    found: dict[str, list[str]] = {}
+    page = open_remote(browser, server, SIZES[size])
+    found["services"] = problems_on(page, REMOTE_SERVICES)
+    page.click("[data-remote-service='kk']")
+    page.wait_for_selector("#remote-form:not([hidden])")
+    if SIZES[size]["width"] >= 900:
+        found["form"] = problems_on(page, REMOTE_FORM)
+    else:
+        # On a phone the form may scroll (its keyboard covers half of it anyway): each field in turn.
+        for selector in REMOTE_FORM:
+            page.locator(selector).scroll_into_view_if_needed()
+            found[selector] = problems_on_scrolled(page, [selector])
+    save_on_failure(page, f"remote-{size}", [p for v in found.values() for p in v])
+    page.context.close()
+    ticket = come_now_ticket(server)
+    page = open_page(browser, server, SIZES[size], f"/t/{ticket}", None)
+    page.wait_for_selector("[data-come-now='true']")
+    page.wait_for_function("() => document.querySelector(\"[data-field='checkin-qr']\").complete")
+    found["come now"] = problems_on(page, COME_NOW_PAGE)
+    save_on_failure(page, f"come-now-{size}", found["come now"])
+    page.context.close()
+    # Given back, so the next size's ticket again has nobody from home ahead of it.
+    httpx.delete(f"{server.base_url}/api/v1/tickets/{ticket}", timeout=10).raise_for_status()
+    assert {step: p for step, p in found.items() if p} == {}
+
+
+def open_remote(browser: Any, server: ServerProcess, viewport: dict[str, int]) -> Any:
+    context = browser.new_context(viewport=viewport, base_url=server.base_url)
+    page = context.new_page()
+    page.goto("/remote")
+    page.wait_for_selector("[data-remote-service]")
+    return page
+
+
+def problems_on_scrolled(page: Any, selectors: list[str]) -> list[str]:
+    """problems_on, for a page a visitor may scroll: everything but the "page is scrolled" line."""
+    return [p for p in problems_on(page, selectors) if p != "page is scrolled"]
+
+
+def come_now_ticket(server: ServerProcess) -> str:
+    """A fresh remote ticket of a quiet service: nobody ahead, so the server says come now."""
+    answer = httpx.post(
+        f"{server.base_url}/api/v1/tickets", json={"service": "izin", "remote": True}, timeout=10
+    )
+    answer.raise_for_status()
+    body = answer.json()
+    assert body["status"] == "remote" and body["come_now"] is True, body
+    return str(body["token"])
 
 
 def test_the_browser_fixture_uses_the_test_chromium_flags() -> None:

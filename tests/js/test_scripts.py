@@ -11,7 +11,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.mark.parametrize("script", ["test_board.js", "test_phrase.js"])
+@pytest.mark.parametrize("script", ["test_board.js", "test_phrase.js", "test_checkin.js"])
 def test_node_suite_passes(script: str) -> None:
     """node --test runs the script's cases; every one passes."""
     node = shutil.which("node")

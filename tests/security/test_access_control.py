@@ -70,6 +70,7 @@ ACCESS_TABLE: tuple[Rule, ...] = (
     Rule("GET", "/api/v1/counters", EVERYONE, API, "displays show the counters"),
     Rule("GET", "/api/v1/state", EVERYONE, API, "displays start from this snapshot"),
     Rule("GET", "/api/v1/events", EVERYONE, API, "polling fallback of the display feed"),
+    Rule("GET", "/api/v1/remote/services", EVERYONE, API, "phones at home see quota left and the wait"),
     # -- tickets: the ticket token is the capability, no account needed --------------------
     Rule("POST", "/api/v1/tickets", EVERYONE, API, "walk-in issuing; anonymous is rate-limited"),
     Rule("GET", "/api/v1/tickets/{token}", EVERYONE, API, "the visitor follows the ticket"),
@@ -144,6 +145,7 @@ ACCESS_TABLE: tuple[Rule, ...] = (
     Rule("GET", "/entrance", EVERYONE, PAGE, "entrance display (a TV)"),
     Rule("GET", "/door", DOOR_KEEPERS, PAGE, "door keeper's screen"),
     Rule("GET", "/counter/{counter}", OFFICERS, PAGE, "an officer's counter screen"),
+    Rule("GET", "/remote", EVERYONE, PAGE, "a visitor takes a ticket from home"),
     Rule("GET", "/t/{token}", EVERYONE, PAGE, "the visitor's ticket on the phone"),
     Rule("GET", "/t/{token}/qr.svg", EVERYONE, PAGE, "QR code of the ticket link"),
     Rule("GET", "/login", EVERYONE, PAGE, "login form"),

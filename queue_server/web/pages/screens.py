@@ -9,11 +9,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from queue_server import __version__
+from queue_server.domain.settings import OfficeConfig
 from queue_server.web.api.kiosks import paired_kiosk
 from queue_server.web.pages.render import Renderer
-from queue_server.web.state import antre
+from queue_server.web.state import antre, base_path
 
 PAUSE_REASONS = ("break", "prayer", "meeting")
+
+
+def hidden_at_kiosk(config: OfficeConfig) -> set[str]:
+    """Services visitors never pick (`kiosk = false`: a later step of a route, reached by the route)."""
+    return {s.id for s in config.services if not s.kiosk}
 
 
 class Screens:
@@ -32,13 +38,27 @@ class Screens:
         paired = await paired_kiosk(request) is not None
         office = antre(request).service
         # Outside the opening hours the kiosk shows its closed screen with the next opening.
+        config = office.config
+        categories = list(config.queue.priority_categories)
         data = {
             "printer": self.printer_enabled,
             "paired": paired,
             "closed": office.is_closed_now(),
             "opens_at": office.opens_at(),
+            # Issue 11: check-in of tickets from home (scanner, camera) and priority visitors.
+            "checkin": config.remote.enabled,
+            "priority_categories": categories,
+            "decoder": base_path(request) + self.pages.static_url("vendor/jsQR.js"),
         }
-        return self.pages.render(request, "kiosk.html", "kiosk", data)
+        return self.pages.render(
+            request,
+            "kiosk.html",
+            "kiosk",
+            data,
+            checkin=config.remote.enabled,
+            priority_categories=categories,
+            kiosk_hidden=hidden_at_kiosk(config),
+        )
 
     async def display(self, request: Request) -> Response:
         return self.pages.render(request, "display.html", "display")
@@ -69,12 +89,17 @@ class Screens:
         who = self.pages.staff(request, "door")
         if isinstance(who, Response):
             return who
+        config = antre(request).service.config
         return self.pages.render(
             request,
             "door.html",
             "door",
             {"printer": self.printer_enabled, "user": who.username},
             user=who,
+            # Check-in by number is for tickets from home; rejoin by number shares its field.
+            checkin=config.remote.enabled or config.queue.rejoin_within_calls > 0,
+            priority_categories=list(config.queue.priority_categories),
+            kiosk_hidden=hidden_at_kiosk(config),
         )
 
     async def ticket(self, request: Request) -> Response:
@@ -83,9 +108,9 @@ class Screens:
             return self.pages.error_page(request, 404, "phone.unknown")
         _, view = found
         token = request.path_params["token"]
-        return self.pages.render(
-            request, "ticket.html", "ticket", {"ticket": view, "token": token}, ticket=view, token=token
-        )
+        # The office's day: a no-show of today may rejoin (the phone's own clock may be wrong).
+        data = {"ticket": view, "token": token, "today": antre(request).service.day}
+        return self.pages.render(request, "ticket.html", "ticket", data, ticket=view, token=token)
 
     async def ticket_qr(self, request: Request) -> Response:
         if await self.pages.ticket(request) is None:

@@ -188,12 +188,21 @@
     return once();
   }
 
-  /** A message for a failed request: the catalog's text for the error code, else the server's. */
+  /**
+   * A message for a failed request: the catalog's text for the error code, its {placeholders}
+   * filled from the error's details; else the server's own message (which the server words in the
+   * visitor's language); else a generic one. A text with a placeholder the details do not fill is
+   * never shown ("Nomor {number}"): the server's message says it whole.
+   */
   function errorText(res) {
     if (!res) return msg('error.network');
-    var code = res.body && res.body.error && res.body.error.code;
-    if (code && has('error.' + code)) return msg('error.' + code);
-    if (res.body && res.body.error && res.body.error.message) return res.body.error.message;
+    var err = res.body && res.body.error;
+    var code = err && err.code;
+    if (code && has('error.' + code)) {
+      var text = fill(messages['error.' + code], err.details || {});
+      if (!/\{[a-zA-Z_][a-zA-Z0-9_]*\}/.test(text) || !err.message) return text;
+    }
+    if (err && err.message) return err.message;
     return msg('common.error_generic');
   }
 

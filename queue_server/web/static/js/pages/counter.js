@@ -111,6 +111,13 @@
       status.className = 'status status-' + t.status;
       A.setText(A.byId('current-party'), t.party_size > 1 ? A.msg('counter.party_size', { n: t.party_size }) : '');
     }
+    // Issue 11: a priority visitor and the step of a route, so the officer knows what comes next.
+    var priority = t ? window.AntreRemote.priorityText(t, A.msg, A.has) : '';
+    A.setText(A.byId('current-priority'), priority ? A.msg('priority.label') + ': ' + priority : '');
+    A.show(A.byId('current-priority'), !!priority);
+    var stepText = t ? window.AntreRemote.stepText(t, A.msg, A.serviceName) : '';
+    A.setText(A.byId('current-step'), stepText);
+    A.show(A.byId('current-step'), !!stepText);
     tickTimer();
 
     var note = A.byId('closed-note');
@@ -142,7 +149,7 @@
       A.show(outside, q.outside > 0);
       var box = items[i].querySelector('[data-next]');
       var key = q.next.map(function (t) {
-        return t.number + '/' + t.party_size;
+        return t.number + '/' + t.party_size + '/' + (t.priority || '');
       }).join(',');
       if (box.getAttribute('data-key') === key) continue;
       box.setAttribute('data-key', key);
@@ -152,6 +159,11 @@
         b.type = 'button';
         b.setAttribute('data-number', t.number);
         if (t.party_size > 1) b.appendChild(A.make('small', null, A.msg('counter.party_size', { n: t.party_size })));
+        if (t.priority) {
+          b.classList.add('is-priority');
+          b.setAttribute('title', window.AntreRemote.priorityText(t, A.msg, A.has));
+          b.appendChild(A.make('small', 'priority-badge', A.msg('priority.mark')));
+        }
         box.appendChild(b);
       });
       if (!q.next.length) box.appendChild(A.make('span', 'muted', A.msg('counter.queue_empty')));
@@ -190,6 +202,7 @@
     A.byId('no-show').disabled = busy || st !== 'called';
     A.byId('transfer').disabled = busy || !(st === 'called' || st === 'serving');
     A.byId('call-number-button').disabled = busy || !me.open;
+    A.byId('rejoin-number').disabled = busy;
     A.byId('open-counter').disabled = busy;
     A.byId('undo').disabled = busy;
     var pauses = document.querySelectorAll('[data-pause]');
@@ -236,6 +249,7 @@
   /* ---------- commands ---------- */
 
   function showMessage(text) {
+    if (!text && A.byId('message-rejoin')) A.show(A.byId('message-rejoin'), false);
     var el = A.byId('message');
     A.setText(el, text || '');
     A.show(el, !!text);
@@ -459,6 +473,9 @@
       A.byId('call-number').value = '';
     }, function (res) {
       if (onFail) onFail();
+      var err = res && res.body && res.body.error;
+      var missed = err && err.code === 'invalid_transition' && err.details && err.details.status === 'no_show';
+      offerRejoin(missed ? err.details.number || number : null);
       return res ? describeError(res, number) : A.msg('error.network');
     });
   }
@@ -486,6 +503,54 @@
       dropUndo(); // the undone call would now land on a transferred ticket: the server refuses it anyway
       A.toast(A.msg('counter.transfer_done', { number: number, service: A.serviceName(service) }));
     });
+  });
+
+  // A no-show back at the desk: into the queue again, behind at most a few (the server's rule).
+  function rejoin(number) {
+    if (!number || me.busy) return;
+    var input = A.byId('call-number');
+    clearConfirm();
+    offerRejoin(null);
+    me.busy = true;
+    renderButtons();
+    showMessage('');
+    A.send('POST', '/api/v1/rejoin', { number: number }, { key: A.newKey(), retries: 2 }).then(function (res) {
+      me.busy = false;
+      me.lastAnswer = res.status;
+      if (res.status === 200 && res.body) {
+        input.value = '';
+        A.toast(A.msg('counter.rejoined', { number: res.body.number }));
+      } else {
+        var err = res.body && res.body.error;
+        showMessage(err && err.code === 'rejoin_not_allowed' && err.message ? err.message : describeError(res, number));
+        input.focus();
+        input.select();
+      }
+      renderButtons();
+    }, function () {
+      me.busy = false;
+      showMessage(A.msg('error.network'));
+      renderButtons();
+    });
+  }
+
+  function typedNumber() {
+    return A.byId('call-number').value.replace(/\s+/g, '').toUpperCase();
+  }
+
+  // Calling a number that missed its call is refused; the refusal offers to let it rejoin instead.
+  function offerRejoin(number) {
+    var button = A.byId('message-rejoin');
+    button.setAttribute('data-number', number || '');
+    A.setText(button, number ? A.msg('door.rejoin') + ' ' + number : '');
+    A.show(button, !!number);
+  }
+
+  A.byId('rejoin-number').addEventListener('click', function () {
+    rejoin(typedNumber());
+  });
+  A.byId('message-rejoin').addEventListener('click', function (e) {
+    rejoin(e.currentTarget.getAttribute('data-number'));
   });
 
   A.byId('call-number-form').addEventListener('submit', function (e) {

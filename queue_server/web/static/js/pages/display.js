@@ -58,7 +58,21 @@
     if (!call) return;
     A.setText(A.byId('hero-number'), call.number);
     A.setText(A.byId('hero-counter'), A.msg('display.go_to_counter', { counter: A.counterName(call.counter, state) }));
+    // The called ticket's own view (at its counter) says whether it is a priority visitor.
+    var ticket = currentTicket(state, call.number);
+    var mark = A.byId('hero-priority');
+    var priority = ticket ? window.AntreRemote.priorityText(ticket, A.msg, A.has) : '';
+    A.setText(mark, priority);
+    A.show(mark, !!priority);
     hero.classList.toggle('is-announcing', !!announcing);
+  }
+
+  function currentTicket(state, number) {
+    var list = state.counters || [];
+    for (var i = 0; i < list.length; i++) {
+      if (list[i].current && list[i].current.number === number) return list[i].current;
+    }
+    return null;
   }
 
   function renderCounters(state) {
@@ -76,9 +90,19 @@
       } else if (!c.current) {
         label = A.msg('display.counter_idle');
       }
-      row.appendChild(A.make('span', 'number', number || '—'));
+      var num = A.make('span', 'number', number || '—');
+      // Issue 11: "P" beside a priority visitor's number, and the route step under the counter.
+      if (c.current && c.current.priority) {
+        row.classList.add('is-priority');
+        var badge = A.make('span', 'priority-badge', A.msg('priority.mark'));
+        badge.setAttribute('title', window.AntreRemote.priorityText(c.current, A.msg, A.has));
+        num.appendChild(badge);
+      }
+      row.appendChild(num);
       var side = A.make('span', 'counter-label', c.name);
       if (label) side.appendChild(A.make('span', 'counter-note', label));
+      var step = c.current ? window.AntreRemote.stepText(c.current, A.msg, A.serviceName) : '';
+      if (step) side.appendChild(A.make('span', 'counter-note counter-step', step));
       row.appendChild(side);
       if (number && shownAt[c.id] !== undefined && shownAt[c.id] !== number) {
         row.classList.add('is-new');

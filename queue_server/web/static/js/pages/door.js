@@ -1,6 +1,9 @@
 /*
  * Door keeper: occupancy, +/- for people without a ticket, the numbers let
- * in recently, and issuing a ticket for a visitor (touch-free at the door).
+ * in recently, and issuing a ticket for a visitor (touch-free at the door),
+ * with a priority category where the office has them. Issue 11: check in a
+ * ticket from home by its number (POST /api/v1/check-in) and let a visitor
+ * who missed the call rejoin (POST /api/v1/rejoin).
  */
 (function () {
   'use strict';
@@ -8,7 +11,7 @@
   var A = window.Antre;
   var page = A.page;
   var SHOWN = 6;
-  var door = { party: 1, busy: false, key: null, token: null, full: false };
+  var door = { party: 1, busy: false, key: null, token: null, full: false, priority: null, answer: null };
   window.antreDoor = door;
   var party = window.AntreParty.create({
     minus: A.byId('party-minus'),
@@ -117,11 +120,14 @@
     door.busy = true;
     showMessage('');
     // Kept until it succeeds, so tapping again after a failure cannot make a second ticket.
-    if (!door.key || door.keyFor !== serviceId) {
+    var body = { service: serviceId, party_size: door.party };
+    if (door.priority) body.priority = door.priority;
+    var signature = JSON.stringify(body);
+    if (!door.key || door.keyFor !== signature) {
       door.key = A.newKey();
-      door.keyFor = serviceId;
+      door.keyFor = signature;
     }
-    A.send('POST', '/api/v1/tickets', { service: serviceId, party_size: door.party }, { key: door.key, retries: 3 })
+    A.send('POST', '/api/v1/tickets', body, { key: door.key, retries: 3 })
       .then(function (res) {
         door.busy = false;
         if ((res.status === 201 || res.status === 200) && res.body && res.body.token) {
@@ -152,10 +158,79 @@
     });
   }
 
+  function setPriority(category) {
+    door.priority = category || null;
+    var choices = document.querySelectorAll('[data-priority]');
+    for (var i = 0; i < choices.length; i++) {
+      var on = (choices[i].getAttribute('data-priority') || null) === door.priority;
+      choices[i].setAttribute('aria-pressed', on ? 'true' : 'false');
+    }
+  }
+
+  var choices = document.querySelectorAll('[data-priority]');
+  for (var c = 0; c < choices.length; c++) {
+    choices[c].addEventListener('click', function (e) {
+      setPriority(e.currentTarget.getAttribute('data-priority'));
+    });
+  }
+
+  /* ---------- check in or rejoin by number ---------- */
+
+  function numberAnswer(text, isError) {
+    var el = A.byId('number-answer');
+    A.setText(el, text || '');
+    el.classList.toggle('form-error', !!isError);
+    A.show(el, !!text);
+  }
+
+  // kind: 'check-in' | 'rejoin'. Both are refused the second time without changing anything, so
+  // a retry after a lost answer is safe; its key makes the server answer a repeat the same way.
+  function byNumber(kind) {
+    var input = A.byId('door-number');
+    var number = input.value.replace(/\s+/g, '').toUpperCase();
+    if (!number || door.busy) return;
+    door.busy = true;
+    numberAnswer('', false);
+    A.send('POST', '/api/v1/' + kind, { number: number }, { key: A.newKey(), retries: 2 }).then(function (res) {
+      door.busy = false;
+      door.answer = { kind: kind, status: res.status, code: res.body && res.body.error ? res.body.error.code : null };
+      if (res.status === 401) {
+        answerFailed(res);
+        return;
+      }
+      if (res.status === 200 && res.body) {
+        var t = res.body;
+        var state = t.status === 'outside' ? A.msg('kiosk.wait_outside') : A.msg('kiosk.come_in');
+        numberAnswer(kind === 'rejoin' ? A.msg('door.rejoined', { number: t.number })
+          : A.msg('door.checked_in', { number: t.number, state: state }), false);
+        input.value = '';
+        return;
+      }
+      var err = res.body && res.body.error;
+      // rejoin_not_allowed's own message says why (already rejoined, too many calls since).
+      numberAnswer(err && err.code === 'rejoin_not_allowed' && err.message ? err.message : A.errorText(res), true);
+      input.select();
+    }, function () {
+      door.busy = false;
+      numberAnswer(A.msg('error.network'), true);
+    });
+  }
+
+  if (A.byId('number-form')) {
+    A.byId('number-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      byNumber('check-in');
+    });
+    A.byId('door-rejoin').addEventListener('click', function () {
+      byNumber('rejoin');
+    });
+  }
+
   A.byId('ticket-done').addEventListener('click', function () {
     door.token = null;
     door.party = 1;
     party.reset();
+    setPriority(null);
     A.show(A.byId('door-ticket'), false);
     A.show(A.byId('door-issue'), true);
   });

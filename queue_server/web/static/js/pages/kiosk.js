@@ -15,6 +15,7 @@
   var page = A.page;
   var RETURN_FROM_TICKET_S = 30; // long enough to photograph or scan the QR code
   var RETURN_FROM_DETAIL_MS = 60000; // someone walked away while reading requirements
+  var RETURN_FROM_CHECKIN_MS = 15000; // long enough to read "come in" or "wait outside" and the number
   var onPhone = !page.paired && !!(window.matchMedia && window.matchMedia('(max-width: 700px)').matches);
 
   var kiosk = {
@@ -26,7 +27,8 @@
     key: null, // Idempotency-Key of the pending issue, kept until it succeeds
     busy: false,
     onPhone: onPhone,
-    autoPrints: 0
+    autoPrints: 0,
+    priority: null // a priority category (config priority_categories), null for a normal ticket
   };
   var party = window.AntreParty.create({
     minus: A.byId('party-minus'),
@@ -84,6 +86,8 @@
     A.setText(A.byId('returning'), '');
     if (kiosk.step === 'detail') {
       idleTimer = setTimeout(reset, RETURN_FROM_DETAIL_MS);
+    } else if (kiosk.step === 'checkin') {
+      idleTimer = setTimeout(reset, RETURN_FROM_CHECKIN_MS);
     } else if (kiosk.step === 'ticket' && !kiosk.onPhone) {
       var left = RETURN_FROM_TICKET_S;
       var tick = function () {
@@ -102,9 +106,32 @@
     kiosk.ticket = null;
     kiosk.token = null;
     kiosk.key = null;
+    setPriority(null);
     A.show(A.byId('issue-error'), false);
     A.show(A.byId('print-error'), false);
+    if (kiosk.onReset) kiosk.onReset();
     showStep('services');
+  }
+
+  /* ---------- priority visitors: one large choice, "not priority" first and chosen ---------- */
+
+  function setPriority(category) {
+    if (kiosk.priority !== category) kiosk.key = null; // another request: a new key
+    kiosk.priority = category || null;
+    var choices = document.querySelectorAll('[data-priority]');
+    for (var i = 0; i < choices.length; i++) {
+      var on = (choices[i].getAttribute('data-priority') || null) === kiosk.priority;
+      choices[i].setAttribute('aria-pressed', on ? 'true' : 'false');
+      choices[i].classList.toggle('is-chosen', on);
+    }
+  }
+
+  var choiceButtons = document.querySelectorAll('[data-priority]');
+  for (var c = 0; c < choiceButtons.length; c++) {
+    choiceButtons[c].addEventListener('click', function (e) {
+      setPriority(e.currentTarget.getAttribute('data-priority') || null);
+      armIdle();
+    });
   }
 
   function openDetail(serviceId) {
@@ -124,6 +151,7 @@
     A.setText(A.byId('detail-fee'), s.fee ? A.msg('kiosk.fee', { fee: s.fee }) : '');
     A.show(A.byId('issue-error'), false);
     party.reset();
+    setPriority(null);
     showStep('detail');
   }
 
@@ -137,6 +165,7 @@
     // did reach the server, the same ticket comes back instead of a second one.
     kiosk.key = kiosk.key || A.newKey();
     var body = { service: kiosk.service, party_size: kiosk.party };
+    if (kiosk.priority) body.priority = kiosk.priority;
     A.send('POST', '/api/v1/tickets', body, { key: kiosk.key, retries: 3 }).then(
       function (res) {
         kiosk.busy = false;
@@ -227,6 +256,10 @@
       }
     );
   }
+
+  // The check-in reader (kiosk_checkin.js) shows its answer as a step of this page.
+  kiosk.showStep = showStep;
+  kiosk.reset = reset;
 
   if (page.closed) showClosed(page.opens_at || null);
 
