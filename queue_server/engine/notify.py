@@ -126,6 +126,7 @@ class Notifier:
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
         self.sent = 0  # since start: what /healthz and the tests read
+        self._expired_at = float("-inf")  # when stale rows were last given up
         self._purged_on = ""  # the day the old rows were last deleted (once a day is enough)
 
     def start(self, name: str) -> None:
@@ -172,7 +173,9 @@ class Notifier:
         of them, and the failing row's backoff paces the next try of the whole outbox.
         """
         now, today = self.clock(), self.today()
-        await self.store.outbox_expire(today, now - self.config.max_age_minutes * 60)
+        if now - self._expired_at >= IDLE_WAKE:  # by age: minutes matter, not each pass
+            self._expired_at = now
+            await self.store.outbox_expire(today, now - self.config.max_age_minutes * 60)
         if self._purged_on != today:
             self._purged_on = today
             await self.store.outbox_purge_before(
