@@ -256,3 +256,47 @@ def test_priority_at_the_kiosk_and_check_in_by_number_at_the_door(screens: Scree
     door.click("#door-checkin")
     door.wait_for_function("() => document.getElementById('number-answer').classList.contains('form-error')")
     assert not screens.problems
+
+
+def test_a_booking_for_a_later_day_and_a_refusal_in_the_visitors_words(screens: Screens) -> None:
+    """A bad NIK is refused with its catalog text; tomorrow's ticket is booked, with its day and code."""
+    phone = screens.open("/remote?lang=en", name="phone", viewport=PHONE, wait_live=False)
+    phone.click("[data-remote-service='reg']")
+    days = phone.locator("#remote-day option")
+    assert days.count() == 4, "today and book_days_ahead = 3 more"
+    assert days.first.inner_text() == "Today"
+    phone.fill("#remote-nik", "1234")
+    phone.click("#remote-take")
+    phone.wait_for_selector("#remote-error:not([hidden])")
+    assert phone.inner_text("#remote-error") == (
+        "This NIK is not valid. A NIK has 16 digits; please check it against your KTP."
+    )
+    assert "/remote" in phone.url, "a refusal keeps the visitor on the form"
+    phone.fill("#remote-nik", "")
+    tomorrow = days.nth(1).get_attribute("value")
+    phone.select_option("#remote-day", tomorrow)
+    phone.click("#remote-take")
+    phone.wait_for_url("**/t/**")
+    phone.wait_for_selector("#phone[data-status='booked']")
+    assert state_text(phone).startswith("Booked for ")
+    assert phone.locator("[data-field='checkin-qr']").is_visible()
+    assert phone.locator("[data-field='facts']").is_hidden(), "no place in the queue before its day"
+    token = phone.url.rsplit("/", 1)[1]
+    view = httpx.get(f"{screens.base_url}/api/v1/tickets/{token}", timeout=10).json()
+    assert view["status"] == "booked" and view["date"] == tomorrow
+    assert not screens.problems
+
+
+def test_an_office_without_remote_tickets_says_so(server: ServerProcess, browser: Any) -> None:
+    """Remote off (the small test office): /remote says so, and the offer lists nothing."""
+    offer = httpx.get(f"{server.base_url}/api/v1/remote/services", timeout=10).json()
+    assert offer["enabled"] is False and offer["services"] == []
+    opened = Screens(browser, server)
+    try:
+        page = opened.open("/remote", name="phone", viewport=PHONE, wait_live=False)
+        assert page.locator("#remote-disabled").is_visible()
+        assert page.locator("#remote-services").is_hidden()
+        assert "belum dibuka di kantor ini" in page.inner_text("#remote-disabled")
+        assert not opened.problems
+    finally:
+        opened.close()
