@@ -188,10 +188,10 @@ def _remote(raw: Any) -> RemotePolicy:
     table = _Reader(raw, "remote")
     policy = RemotePolicy(
         enabled=table.take("enabled", bool, False),
-        come_now_position=_count(table, "come_now_position", 3, 0, 1000),
+        come_now_position=_count(table, "come_now_position", 3, 0, 100_000),
         lead_minutes=_count(table, "lead_minutes", 20, 0, 24 * 60),
         book_days_ahead=_count(table, "book_days_ahead", 0, 0, 366),
-        active_per_device=_count(table, "active_per_device", 2, 1, 100),
+        active_per_device=_count(table, "active_per_device", 2, 1, 100_000),
         nik=table.take("nik", str, "off"),
     )
     if policy.nik not in NIK_MODES:

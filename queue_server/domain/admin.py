@@ -83,6 +83,10 @@ def service_view(service: ServiceConfig) -> dict[str, Any]:
         "standard_minutes": service.standard_minutes,
         "fee": service.fee,
         "open": service.open,
+        # api-remote: remote tickets per day, the route's next step, whether the kiosk offers it.
+        "remote_quota": service.remote_quota,
+        "next": service.next,
+        "kiosk": service.kiosk,
     }
 
 

@@ -52,6 +52,8 @@ class Board:
         self.waiting = dict(waiting)
         self.occupancy = dict(occupancy)
         self.queues = {k: [dict(t) for t in v] for k, v in (queues or {}).items()}
+        # Which queue holds each ticket: a new ticket (most events at full load) needs no search.
+        self.where: dict[int, str] = {t["id"]: k for k, v in self.queues.items() for t in v}
         self.recent_calls: list[dict[str, Any]] = []
         self.recent_admitted: list[dict[str, Any]] = []
 
@@ -107,6 +109,7 @@ class Board:
             self.recent_calls = []
             self.recent_admitted = []
             self.queues = {k: [] for k in self.queues}
+            self.where = {}
             for counter in self.counters.values():
                 counter["current"] = None
 
@@ -148,11 +151,11 @@ class Board:
 
     def _place_in_queues(self, ticket: ev.TicketView) -> None:
         ticket_id = ticket["id"]
-        for queue in self.queues.values():
-            index = next((i for i, entry in enumerate(queue) if entry["id"] == ticket_id), None)
-            if index is not None:
-                del queue[index]
-                break
+        held = self.where.pop(ticket_id, None)
+        if held is not None:
+            # Usually near the front (a call, an admission), so the search is short.
+            old = self.queues[held]
+            del old[next(i for i, entry in enumerate(old) if entry["id"] == ticket_id)]
         if ticket["status"] not in PENDING:
             return
         queue = self.queues.setdefault(ticket["service"], [])
@@ -168,6 +171,7 @@ class Board:
         else:
             index = position - 1
         queue.insert(index, entry)
+        self.where[ticket_id] = ticket["service"]
 
     def _forget_call(self, number: str) -> None:
         self.recent_calls = [c for c in self.recent_calls if c["number"] != number]

@@ -237,8 +237,8 @@ class OfficeState:
         """Count a call of a waiting ticket of its service (before it leaves the queue)."""
         service = ticket.service
         self.service_calls[service] = self.service_calls.get(service, 0) + 1
-        others_normal = any(key[1] != ticket.id for key in self.queues.normal.get(service, ()))
-        if self.is_priority(ticket) and others_normal:
+        # The ticket is still in its list: a normal ticket waited besides it when any other is there.
+        if self.is_priority(ticket) and self.queues.normal.get(service):
             self.priority_streaks[service] = self.priority_streaks.get(service, 0) + 1
         else:
             self.priority_streaks[service] = 0

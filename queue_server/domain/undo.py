@@ -141,6 +141,7 @@ def journaled(state: OfficeState, counter_id: str, kind: str, now: datetime, run
     try:
         result = run()
         if counter is not None and state.journal:
+            after = (dict(state.service_calls), dict(state.priority_streaks))
             state.undo_steps[counter.id] = record(
                 counter.id,
                 kind,
@@ -149,7 +150,7 @@ def journaled(state: OfficeState, counter_id: str, kind: str, now: datetime, run
                 {ticket_id: fingerprint(state.tickets[ticket_id]) for ticket_id in state.journal},
                 current_before,
                 counter.current,
-                {"samples": state.journal_samples, "counts": counts},
+                {"samples": state.journal_samples, "counts": (counts, after)},
             )
     finally:
         state.journal = None
@@ -179,7 +180,7 @@ def take_back(state: OfficeState, step_: StateStep, command: cmd.Undo, now: date
     for service_id, samples in step.extra.get("samples", {}).items():
         state.service_times.restore(service_id, samples)
     if "counts" in step.extra:  # the call never happened: neither for the rejoin window nor for fairness
-        state.service_calls, state.priority_streaks = (dict(c) for c in step.extra["counts"])
+        _take_back_counts(state, *step.extra["counts"])
     counter.current = step.current_before
     state.touch_counter(counter)
     tickets = tuple(state.tickets[t.id] for t in restored)
@@ -187,6 +188,20 @@ def take_back(state: OfficeState, step_: StateStep, command: cmd.Undo, now: date
         step_.emit(ev.TicketUndone(*step_.about(ticket), counter.id, step.kind))
     current = state.tickets.get(counter.current) if counter.current is not None else None
     return Undone(step.kind, counter.id, current, tickets)
+
+
+def _take_back_counts(
+    state: OfficeState,
+    before: tuple[dict[str, int], dict[str, int]],
+    after: tuple[dict[str, int], dict[str, int]],
+) -> None:
+    """Undo only this step's share of the per-service counts: other counters may have called since."""
+    for service, calls in after[0].items():
+        made = calls - before[0].get(service, 0)
+        state.service_calls[service] = state.service_calls.get(service, 0) - made
+    for service, run in after[1].items():
+        if run != before[1].get(service, 0) and state.priority_streaks.get(service, 0) == run:
+            state.priority_streaks[service] = before[1].get(service, 0)
 
 
 def _unplace(state: OfficeState, ticket: Ticket) -> None:

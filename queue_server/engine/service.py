@@ -470,7 +470,7 @@ class OfficeService:
         stored = await self.store.ticket_by_token_hash(token_hash_)
         if stored is None:
             return None
-        return stored, stored.as_dict(None)
+        return stored, self.office.state.view(stored)  # not live: no position, its route as configured
 
     def live_views(self) -> list[ev.TicketView]:
         """Today's tickets in issue order, as screens see them (no tokens)."""

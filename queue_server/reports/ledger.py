@@ -28,6 +28,9 @@ TICKET_TYPES = (
     "ticket.reactivated",
     "ticket.cancelled",
     "ticket.admitted",
+    "ticket.routed",
+    "ticket.rejoined",
+    "ticket.activated",
 )
 OTHER_TYPES = ("counter.opened", "counter.closed", "occupancy.changed")
 WANTED = frozenset(TICKET_TYPES + OTHER_TYPES)
@@ -143,7 +146,8 @@ class Ledger:
         if isinstance(waiting, dict) and (not self.waiting or self.waiting[-1][1] != waiting):
             self.waiting.append((t, waiting))
         tid = int(ticket["id"])
-        if kind in ("ticket.issued", "ticket.reactivated"):
+        if kind in ("ticket.issued", "ticket.reactivated", "ticket.rejoined", "ticket.activated"):
+            # A rejoin queues again; a booking's wait starts on its day, not when it was booked.
             self.joins[tid] = t
         elif kind == "ticket.called":
             joined = self.joins.get(tid)
@@ -161,13 +165,14 @@ class Ledger:
             self.visit_days.append(visit.day)
             self.current[tid] = visit
             self.last[tid] = visit
-        elif kind in ("ticket.done", "ticket.no_show", "ticket.transferred"):
+        elif kind in ("ticket.done", "ticket.no_show", "ticket.transferred", "ticket.routed"):
             visit = self.current.pop(tid, None)
             if visit is not None:
                 visit.end = t
-                visit.outcome = kind.removeprefix("ticket.")
-            if kind == "ticket.transferred":
-                self.joins[tid] = t
+                # A route step ended done: each step is its own visit, served (api-remote).
+                visit.outcome = "done" if kind == "ticket.routed" else kind.removeprefix("ticket.")
+            if kind in ("ticket.transferred", "ticket.routed"):
+                self.joins[tid] = t  # it joins the next queue now
         elif kind == "ticket.undone":
             self._undo(tid, str(ticket["status"]))
 

@@ -182,3 +182,16 @@ def test_rejoin_promises_hold_in_any_day(within: int, after: int, steps: list) -
             assert set(ahead) <= set(waiting_before)
         pending = sorted(t.key for t in state.tickets.values() if t.status in PENDING)
         assert state.queues.pending["a"] == pending
+
+
+def test_an_undone_call_takes_back_only_its_own_count() -> None:
+    """Counter 1 calls, counter 3 calls, counter 1 undoes: one call of `a` remains in the rejoin window."""
+    counters = (CounterConfig("1", "Loket 1", ("a",)), CounterConfig("3", "Loket 3", ("a",)))
+    desk = Desk(counters=counters, queue=QueuePolicy(rejoin_within_calls=5))
+    for _ in range(3):
+        desk.issue("a")
+    desk.call("1")
+    desk.call("3")
+    assert desk.state.service_calls["a"] == 2
+    desk.do(cmd.Undo("1"))
+    assert desk.state.service_calls["a"] == 1

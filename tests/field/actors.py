@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.field.net import Answer, Client, Tally
-from tests.field.office import SERVICES
+from tests.field.office import PRIORITY, REMOTE_SERVICE, SERVICES
 from tests.field.screens import Phone
 
 DAY_MINUTES = 480.0
@@ -29,6 +29,10 @@ PHONE_SHARE = 0.35  # visitors who take their ticket on (or follow it with) thei
 IMPATIENT_SHARE = 0.7  # visitors who go home when left outside too long
 PATIENCE_MINUTES = 60.0  # median office minutes an impatient visitor waits outside
 LOOP_GUARD = 1_000_000  # every loop below also ends on the clock; this bounds it twice
+REMOTE_SHARE = 0.3  # phone visitors for ktp who take a remote ticket at home (api-remote)
+NEVER_COME_SHARE = 0.2  # remote visitors who never check in
+PRIORITY_SHARE = 0.08  # kiosk visitors who are priority visitors
+REJOIN_CHECK_SHARE = 0.4  # visitors who look at their ticket later and rejoin after a missed call
 
 
 def days_in(duration: float) -> int:
@@ -108,6 +112,8 @@ class Issue:
     party_size: int
     channel: str  # kiosk | phone
     answer: Answer | None = None
+    remote: bool = False  # taken from home (api-remote): checked in at the door later, or never
+    priority: str | None = None
 
     @property
     def ticket(self) -> dict[str, Any] | None:
@@ -217,6 +223,7 @@ class Crowd:
     phone_tasks: list[asyncio.Task[None]] = field(default_factory=list)
     following: int = 0
     follow_deadline: float = 0.0
+    door: Client | None = None  # the door keeper's device: remote visitors are checked in there
 
     async def run(self) -> None:
         services = [s[0] for s in SERVICES]
@@ -230,6 +237,10 @@ class Crowd:
             issue = Issue(
                 index, f"v{self.seed}-{index}", self.rng.choices(services, shares)[0], party, channel
             )
+            if channel == "phone" and issue.service == REMOTE_SERVICE and self.rng.random() < REMOTE_SHARE:
+                issue.remote = True
+            elif channel == "kiosk" and self.rng.random() < PRIORITY_SHARE:
+                issue.priority = PRIORITY
             self.records.issues.append(issue)
             visitor_rng = random.Random(self.rng.getrandbits(64))
             task = asyncio.create_task(self._visit(issue, visitor_rng))
@@ -256,6 +267,10 @@ class Crowd:
                 self.records.refused(issue.answer.error_code)
                 return
             phone = self._follow(issue, ticket, rng) if issue.channel == "phone" else None
+            if issue.remote and not await self._come_in(ticket, rng):
+                return  # stayed at home: the ticket ends no_show at the day's end, or stays remote
+            if rng.random() < REJOIN_CHECK_SHARE:
+                await self._rejoin_if_missed(ticket, http, rng)
             if patience is not None:
                 await self.clock.sleep_minutes(patience)
                 if not self.clock.over():
@@ -265,7 +280,46 @@ class Crowd:
 
     @staticmethod
     def _body(issue: Issue) -> dict[str, Any]:
-        return {"service": issue.service, "party_size": issue.party_size}
+        body: dict[str, Any] = {"service": issue.service, "party_size": issue.party_size}
+        if issue.remote:
+            body["remote"] = True
+        if issue.priority is not None:
+            body["priority"] = issue.priority
+        return body
+
+    async def _come_in(self, ticket: dict[str, Any], rng: random.Random) -> bool:
+        """A remote visitor travels in (or never does) and is checked in at the door by number."""
+        if rng.random() < NEVER_COME_SHARE or self.door is None:
+            return False
+        await self.clock.sleep_minutes(rng.uniform(5.0, 90.0))
+        if self.clock.over():
+            return False
+        answer = await self.door.call("POST", "/check-in", {"number": ticket["number"]})
+        if answer.status == 200:
+            self.records.step("check_in")
+        else:
+            self.records.refused(answer.error_code)  # not_remote: a lost answer's retry, or cancelled
+        return True
+
+    async def _rejoin_if_missed(self, ticket: dict[str, Any], http: Client, rng: random.Random) -> None:
+        """Look at the ticket now and then; a visitor whose number was missed asks to rejoin, once."""
+        for _ in range(3):
+            await self.clock.sleep_minutes(rng.uniform(2.0, 15.0))
+            if self.clock.over():
+                return
+            answer = await http.call("GET", f"/tickets/{ticket['token']}")
+            status = (
+                answer.body.get("status") if answer.status == 200 and isinstance(answer.body, dict) else None
+            )
+            if status == "no_show":
+                rejoin = await http.call("POST", f"/tickets/{ticket['token']}/rejoin")
+                if rejoin.status == 200:
+                    self.records.step("rejoin")
+                else:
+                    self.records.refused(rejoin.error_code)  # rejoin_not_allowed: too late, or again
+                return
+            if status in ("done", "cancelled"):
+                return
 
     def _follow(self, issue: Issue, ticket: dict[str, Any], rng: random.Random) -> Phone | None:
         """Open the phone page for the ticket, if fewer than MAX_PHONES are open."""

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.field.actors import UNKNOWN, Records
-from tests.field.office import SERVICES, Restart
+from tests.field.office import (
+    MAX_PRIORITY_IN_A_ROW,
+    REJOIN_WITHIN_CALLS,
+    REMOTE_QUOTA,
+    REMOTE_SERVICE,
+    ROUTES,
+    SERVICES,
+    Restart,
+)
 from tests.field.screens import Display, checksum, state_diff
 
 MAX_DETAILS = 8
@@ -113,6 +121,31 @@ class Replay:
     history: Check = field(
         default_factory=lambda: Check("events: seq 1..N without gaps; they are the whole history")
     )
+    remote: Check = field(
+        default_factory=lambda: Check("remote tickets: never inside or called before check-in; quota kept")
+    )
+    rejoins: Check = field(default_factory=lambda: Check("rejoin: once, from a no-show, inside its window"))
+    fairness: Check = field(
+        default_factory=lambda: Check(
+            "priority: oldest first, at most the bound in a row while a normal waits"
+        )
+    )
+    routes: Check = field(
+        default_factory=lambda: Check("routes: each step in order, same number, still inside")
+    )
+    # Per service, the waiting tickets (id -> priority?), the calls made and the priority run.
+    waiting: dict[str, dict[int, bool]] = field(default_factory=lambda: defaultdict(dict))
+    service_calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    runs: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    call_runs: dict[int, tuple[int, int]] = field(default_factory=dict)  # per call: the run before, after
+    no_show_mark: dict[int, int] = field(default_factory=dict)
+    rejoined: set[int] = field(default_factory=set)
+    remote_issued: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    remote_held: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # not cancelled
+    remote_of: dict[int, tuple[str, str]] = field(default_factory=dict)
+    over_after_rejoin: int = 0
+    rejoined_now: bool = False
+    counts: Counter[str] = field(default_factory=Counter)
     admissions: int = 0
     queued_outside: int = 0
     over_after_lowering: int = 0
@@ -152,6 +185,12 @@ class Replay:
         if handler is not None:
             handler(event, ticket, before, where)
         self.status[tid] = after
+        self.counts[kind] += 1
+        # The waiting set per service, for the fairness bound (after the handler saw it as before).
+        for queue in self.waiting.values():
+            queue.pop(tid, None)
+        if after == "waiting":
+            self.waiting[ticket["service"]][tid] = ticket.get("priority") is not None
 
     # --- ticket events ---
 
@@ -159,7 +198,18 @@ class Replay:
         tid = ticket["id"]
         if before is not None:
             self.history.fail(f"{where}: issued twice")
-        if ticket["status"] == "outside":
+        if ticket["status"] == "remote":
+            day_service = (ticket["day"], ticket["service"])
+            self.remote_issued[day_service] += 1
+            self.remote_held[day_service] += 1  # a cancelled one gives its slot back
+            self.remote_of[tid] = day_service
+            if ticket["service"] != REMOTE_SERVICE:
+                self.remote.fail(f"{where}: a remote ticket of {ticket['service']}, which takes none")
+            elif self.remote_held[day_service] > REMOTE_QUOTA:
+                self.remote.fail(
+                    f"{where}: {self.remote_held[day_service]} remote tickets held, quota {REMOTE_QUOTA}"
+                )
+        elif ticket["status"] == "outside":
             self.outside.append(tid)
             self.queued_outside += 1
         elif ticket["status"] == "waiting":
@@ -188,6 +238,9 @@ class Replay:
         tid, counter = ticket["id"], event["counter"]
         if before != "waiting":
             self.one_counter.fail(f"{where}: called at counter {counter} while {before}")
+        if before == "remote":
+            self.remote.fail(f"{where}: called before it was checked in")
+        self._fair_call(ticket, where)
         for other, holding in self.current.items():
             if holding == tid and other != counter:
                 self.one_counter.fail(
@@ -218,7 +271,11 @@ class Replay:
         self._expect(ticket, "done", where)
 
     def _no_show(self, event: dict[str, Any], ticket: dict[str, Any], before: str | None, where: str) -> None:
+        if before == "remote" and event.get("counter") is None:  # the day ended before its check-in
+            self._expect(ticket, "no_show", where)
+            return
         self._release(event.get("counter"), ticket, before, where, ("called",))
+        self.no_show_mark[ticket["id"]] = self.service_calls[ticket["service"]]
         self._expect(ticket, "no_show", where)
 
     def _transferred(
@@ -227,11 +284,89 @@ class Replay:
         self._release(event.get("from_counter"), ticket, before, where, ("called", "serving"))
         self._expect(ticket, "waiting", where)
 
+    def _checked_in(
+        self, event: dict[str, Any], ticket: dict[str, Any], before: str | None, where: str
+    ) -> None:
+        tid = ticket["id"]
+        if before != "remote":
+            self.remote.fail(f"{where}: checked in while {before}")
+        if ticket["status"] == "outside":
+            # Its place is its issue time: outside, it goes ahead of tickets issued after it.
+            self.outside.append(tid)
+            self.outside.sort()
+            self.queued_outside += 1
+        elif ticket["status"] == "waiting":
+            if any(other < tid for other in self.outside):
+                self.fifo.fail(f"{where}: checked in straight inside while an earlier ticket waited outside")
+            self.admitted_now.append(tid)
+        else:
+            self.remote.fail(f"{where}: checked in as {ticket['status']}")
+
+    def _rejoined(
+        self, event: dict[str, Any], ticket: dict[str, Any], before: str | None, where: str
+    ) -> None:
+        tid = ticket["id"]
+        if before != "no_show":
+            self.rejoins.fail(f"{where}: rejoined while {before}")
+        if tid in self.rejoined:
+            self.rejoins.fail(f"{where}: rejoined a second time")
+        mark = self.no_show_mark.get(tid)
+        since = self.service_calls[ticket["service"]] - mark if mark is not None else None
+        if since is None or since >= REJOIN_WITHIN_CALLS:
+            self.rejoins.fail(
+                f"{where}: rejoined {since} calls after its no-show (window {REJOIN_WITHIN_CALLS})"
+            )
+        self.rejoined.add(tid)
+        self.rejoined_now = True  # the visitor is back inside even if the office is full
+        self._expect(ticket, "waiting", where)
+
+    def _routed(self, event: dict[str, Any], ticket: dict[str, Any], before: str | None, where: str) -> None:
+        self._release(event.get("from_counter"), ticket, before, where, ("called", "serving"))
+        if ROUTES.get(event.get("from_service", "")) != ticket["service"]:
+            self.routes.fail(f"{where}: routed from {event.get('from_service')} to {ticket['service']}")
+        if ticket.get("route", [])[ticket.get("step", 0) - 1 : ticket.get("step", 0)] != [ticket["service"]]:
+            self.routes.fail(f"{where}: step {ticket.get('step')} of {ticket.get('route')}")
+        self._expect(ticket, "waiting", where)
+
+    def _fair_call(self, ticket: dict[str, Any], where: str) -> None:
+        """The call of a waiting ticket, against the priority rule of its service."""
+        service, tid = ticket["service"], ticket["id"]
+        waiting = self.waiting[service]
+        self.service_calls[service] += 1
+        normal_waits = any(not priority for other, priority in waiting.items() if other != tid)
+        run_before = self.runs[service]
+        if ticket.get("priority") is not None and normal_waits:
+            self.runs[service] += 1
+            if self.runs[service] > MAX_PRIORITY_IN_A_ROW:
+                self.fairness.fail(
+                    f"{where}: priority call {self.runs[service]} in a row while a normal waited"
+                )
+        else:
+            self.runs[service] = 0
+        if (
+            ticket.get("priority") is None
+            and any(priority for priority in waiting.values())
+            and (run_before < MAX_PRIORITY_IN_A_ROW)
+        ):
+            self.fairness.fail(f"{where}: a normal ticket went before a waiting priority ticket")
+        self.call_runs[tid] = (run_before, self.runs[service])
+
+    def _undone(self, event: dict[str, Any], ticket: dict[str, Any], before: str | None, where: str) -> None:
+        if ticket["status"] in ("waiting", "outside") and before == "called":
+            # The call never happened: not for the rejoin window, not for the priority run (undo.py).
+            service = ticket["service"]
+            self.service_calls[service] -= 1
+            run_before, run_after = self.call_runs.get(ticket["id"], (0, 0))
+            if self.runs[service] == run_after:
+                self.runs[service] = run_before
+
     def _cancelled(
         self, event: dict[str, Any], ticket: dict[str, Any], before: str | None, where: str
     ) -> None:
         tid = ticket["id"]
-        if before not in ("outside", "waiting"):
+        if tid in self.remote_of:
+            self.remote_held[self.remote_of.pop(tid)] -= 1
+        if before not in ("outside", "waiting", "remote"):
             self.history.fail(f"{where}: cancelled while {before}")
         if tid in self.outside:
             self.outside.remove(tid)
@@ -272,7 +407,10 @@ class Replay:
         over = now["inside"] > now["capacity"]
         self.max_inside = max(self.max_inside, now["inside"])
         self.max_outside = max(self.max_outside, now["outside"])
-        if over:
+        rejoined, self.rejoined_now = self.rejoined_now, False
+        if over and rejoined:
+            self.over_after_rejoin += 1  # allowed: a missed visitor is back in the building
+        elif over:
             if now["inside"] > before["inside"]:
                 self.capacity_check.fail(
                     f"seq {seq}: inside rose {before['inside']} -> {now['inside']} "

@@ -27,7 +27,15 @@ SERVICES: tuple[tuple[str, str, str, float], ...] = (
     ("ktp", "KTP-el", "A", 0.45),
     ("kk", "Kartu Keluarga", "B", 0.30),
     ("surat", "Surat Keterangan / Legalisasi", "C", 0.25),
+    # api-remote: the second step of surat's route (surat -> ambil); nobody picks it at the kiosk.
+    ("ambil", "Pengambilan Dokumen", "D", 0.0),
 )
+REMOTE_SERVICE = "ktp"
+REMOTE_QUOTA = 60  # remote tickets a day for ktp (api-remote); the checks hold the server to it
+ROUTES = {"surat": "ambil"}
+PRIORITY = "lansia"
+MAX_PRIORITY_IN_A_ROW = 2
+REJOIN_WITHIN_CALLS = 30
 
 # Counter id -> the services it calls, in priority order (as in the config's `services`).
 COUNTERS: dict[str, tuple[str, ...]] = {
@@ -36,8 +44,8 @@ COUNTERS: dict[str, tuple[str, ...]] = {
     "3": ("ktp", "kk"),
     "4": ("kk", "ktp"),
     "5": ("kk", "surat"),
-    "6": ("surat", "ktp"),
-    "7": ("surat", "kk"),
+    "6": ("surat", "ktp", "ambil"),
+    "7": ("surat", "kk", "ambil"),
 }
 
 ADMIN = ("kepala", "sandi-kepala-lapangan")
@@ -49,7 +57,8 @@ def officer_account(counter_id: str) -> tuple[str, str]:
 
 
 def field_office_toml(capacity: int = CAPACITY) -> str:
-    """The simulated office: 3 services, 7 counters, no anonymous issuing limit."""
+    """The simulated office: 3 services and a route's second step, 7 counters, no anonymous issuing
+    limit; api-remote on: remote ktp tickets, priority visitors, missed-call rejoin."""
     lines = [
         "[office]",
         'name = "Kantor Kecamatan Simulasi"',
@@ -57,9 +66,26 @@ def field_office_toml(capacity: int = CAPACITY) -> str:
         'language = "id"',
         f"capacity = {capacity}",
         "",
+        "[remote]",
+        "enabled = true",
+        "active_per_device = 100000",  # every simulated phone shares 127.0.0.1
+        "",
+        "[queue]",
+        f"rejoin_within_calls = {REJOIN_WITHIN_CALLS}",
+        "rejoin_after = 2",
+        f'priority_categories = ["{PRIORITY}"]',
+        f"max_priority_in_a_row = {MAX_PRIORITY_IN_A_ROW}",
+        "",
     ]
     for service_id, name, prefix, _share in SERVICES:
-        lines += ["[[services]]", f'id = "{service_id}"', f'name = "{name}"', f'prefix = "{prefix}"', ""]
+        lines += ["[[services]]", f'id = "{service_id}"', f'name = "{name}"', f'prefix = "{prefix}"']
+        if service_id == REMOTE_SERVICE:
+            lines.append(f"remote_quota = {REMOTE_QUOTA}")
+        if service_id in ROUTES:
+            lines.append(f'next = "{ROUTES[service_id]}"')
+        if service_id in ROUTES.values():
+            lines.append("kiosk = false")
+        lines.append("")
     for counter_id, services in COUNTERS.items():
         listed = ", ".join(f'"{s}"' for s in services)
         lines += [

@@ -29,7 +29,17 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 RECENT = 10  # the server keeps this many recent calls and admissions
 FINAL_STATUSES = frozenset({"done", "no_show", "cancelled"})
 # Where a ticket is in its life, for "never goes back" (a transfer is the one way back).
-STATUS_RANK = {"outside": 0, "waiting": 1, "called": 2, "serving": 3, "done": 4, "no_show": 4, "cancelled": 4}
+STATUS_RANK = {
+    "booked": -2,
+    "remote": -1,
+    "outside": 0,
+    "waiting": 1,
+    "called": 2,
+    "serving": 3,
+    "done": 4,
+    "no_show": 4,
+    "cancelled": 4,
+}
 MAX_CONNECTS = 10_000
 WS_ERRORS = (ConnectionClosed, InvalidHandshake, InvalidURI, OSError, TimeoutError, EOFError)
 
@@ -100,7 +110,7 @@ def apply_event(state: Json, event: Json) -> list[str]:
                 at["current"] = ticket
         else:
             state["recent_calls"] = [c for c in state["recent_calls"] if c["number"] != ticket["number"]]
-    elif kind == "ticket.transferred":
+    elif kind in ("ticket.transferred", "ticket.routed"):  # a route's next step: off the counter too
         at = counter(event.get("from_counter"))
         if at is not None:
             at["current"] = None
@@ -144,7 +154,7 @@ def apply_event(state: Json, event: Json) -> list[str]:
 
 
 def fold_queues(queues: dict[str, list[Json]], kind: str, event: Json, ticket: Json | None) -> None:
-    """Keep the snapshot's `queues` (tickets not yet called, per service, by id) in step with an event."""
+    """Keep the snapshot's `queues` (tickets not yet called, per service, in place order) in step."""
     if kind == "day.started":
         for service in queues:
             queues[service] = []
@@ -157,14 +167,15 @@ def fold_queues(queues: dict[str, list[Json]], kind: str, event: Json, ticket: J
         return
     for service in queues:
         queues[service] = [t for t in queues[service] if t["id"] != ticket["id"]]
-    if ticket["status"] in ("waiting", "outside") and ticket["service"] in queues:
+    if ticket["status"] in ("waiting", "outside", "remote") and ticket["service"] in queues:
         entry = {
             "id": ticket["id"],
             "number": ticket["number"],
             "status": ticket["status"],
             "party_size": ticket["party_size"],
         }
-        queues[ticket["service"]] = sorted([*queues[ticket["service"]], entry], key=lambda t: t["id"])
+        # The event's view carries the ticket's place right after it (api-remote: places are not ids).
+        queues[ticket["service"]].insert(ticket["position"] - 1, entry)
 
 
 def state_diff(
@@ -367,6 +378,8 @@ class Phone:
 def _may_follow(before: Json, after: Json) -> bool:
     """Whether a phone may show `after` once it showed `before` (frames in between may be missed)."""
     old, new = before["status"], after["status"]
+    if old == "no_show" and new != "cancelled":
+        return True  # a missed visitor may rejoin (api-remote) and go through the queue again
     if old in FINAL_STATUSES:
         return new == old
     if STATUS_RANK[new] >= STATUS_RANK[old]:

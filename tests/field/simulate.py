@@ -346,6 +346,7 @@ class FieldDay:
             options.visitor_count,
         )  # fmt: skip
         crowd.follow_deadline = hard_deadline
+        crowd.door = self._client("counters", door_token)
         crowd.phone_tasks = self.tasks  # so that tear_down closes every phone too
         self.tasks.append(asyncio.create_task(self.watch.run(clock.ends + 10.0)))
         people: list[Awaitable[None]] = [
@@ -407,6 +408,10 @@ class FieldDay:
             checks.check_steps(records, db, wall_started),
             replay.capacity_check,
             replay.fifo,
+            replay.remote,
+            replay.rejoins,
+            replay.fairness,
+            replay.routes,
             checks.check_history(replay, db, after or truth),
             checks.check_screens(self.displays, db, comparisons),
             checks.check_restart(truth, after, closing),
@@ -415,8 +420,17 @@ class FieldDay:
         ]
         replay.capacity_check.facts.append(
             f"max inside {replay.max_inside}; "
-            f"{replay.over_after_lowering} events over capacity after the admin lowered it"
+            f"{replay.over_after_lowering} events over capacity after the admin lowered it, "
+            f"{replay.over_after_rejoin} after a missed visitor rejoined"
         )
+        counts = replay.counts
+        replay.remote.facts.append(
+            f"{sum(replay.remote_issued.values())} remote tickets, {counts['ticket.checked_in']} checked in"
+        )
+        replay.rejoins.facts.append(
+            f"{counts['ticket.rejoined']} rejoins, {counts['ticket.no_show']} no-shows"
+        )
+        replay.routes.facts.append(f"{counts['ticket.routed']} tickets moved on to their next step")
         replay.fifo.facts.append(
             f"{replay.queued_outside} tickets queued outside, {replay.admissions} admitted in order; "
             f"max {replay.max_outside} outside at once"

@@ -7,6 +7,7 @@ import contextlib
 import json
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,17 @@ from hypothesis import strategies as st
 from queue_server.domain import commands as cmd
 from queue_server.domain import events as ev
 from queue_server.domain.errors import DomainError
+from queue_server.domain.settings import QueuePolicy, RemotePolicy, ServiceConfig
 from tests.domain.office_factory import Desk
+
+# api-remote switched on: `a` takes remote tickets and is a route's first step (a -> b); priority and
+# rejoin are offered, so the generated streams carry every new event type.
+SERVICES = (
+    ServiceConfig("a", "Layanan A", "A", remote_quota=4, next="b"),
+    ServiceConfig("b", "Layanan B", "B"),
+)
+QUEUE = QueuePolicy(rejoin_within_calls=3, rejoin_after=1, priority_categories=("lansia",))
+REMOTE = RemotePolicy(enabled=True, book_days_ahead=1)
 
 STATIC_JS = Path(__file__).resolve().parents[2] / "queue_server" / "web" / "static" / "js"
 BOARD_JS = STATIC_JS / "live" / "board.js"
@@ -73,7 +84,7 @@ def fold_in_node(snapshot: dict[str, Any], events: list[dict[str, Any]]) -> dict
     return folded
 
 
-def run(desk: Desk, commands: list[cmd.Command]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def run(desk: Desk, commands: list[Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     start = desk.snapshot()
     first = len(desk.events)
     for command in commands:
@@ -106,23 +117,62 @@ COMMANDS = st.one_of(
     st.builds(cmd.DoorEnter, st.integers(1, 2)),
     st.builds(cmd.DoorExit, st.integers(1, 2)),
     st.builds(cmd.CallNumber, st.sampled_from(["1", "2"]), st.sampled_from(["A001", "A002", "B001", "B002"])),
+    st.builds(lambda s: cmd.IssueTicket(s, 1, "", priority="lansia"), st.sampled_from(["a", "b"])),
+    st.tuples(st.just("remote"), st.integers(0, 1)),  # made an IssueRemote for today or tomorrow below
+    st.builds(lambda n: cmd.CheckIn(number=n), st.sampled_from(["A001", "A002", "A003"])),
+    st.builds(lambda n: cmd.Rejoin(number=n), st.sampled_from(["A001", "A002", "B001"])),
 )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(COMMANDS, min_size=1, max_size=40), st.booleans())
-def test_the_screens_fold_equals_the_servers_board(commands: list[cmd.Command], midnight: bool) -> None:
-    """Any stream of commands (with a day's end in it or not): node's fold of the events equals the Board."""
-    desk = Desk(capacity=4)
-    unique = [
-        cmd.IssueTicket(c.service, c.party_size, f"token-{i}") if isinstance(c, cmd.IssueTicket) else c
-        for i, c in enumerate(commands)
-    ]
-    start, events = run(desk, unique)
+def test_the_screens_fold_equals_the_servers_board(commands: list[Any], midnight: bool) -> None:
+    """Any stream of commands (with a day's end in it or not), api-remote's included (priority, remote
+    tickets and bookings, check-in, rejoin, a route): node's fold of the events equals the Board."""
+    desk = Desk(capacity=4, services=SERVICES, queue=QUEUE, remote=REMOTE)
+    today = desk.clock.now.date()
+
+    def distinct(i: int, c: Any) -> Any:
+        if isinstance(c, cmd.IssueTicket):
+            return cmd.IssueTicket(c.service, c.party_size, f"token-{i}", priority=c.priority)
+        if isinstance(c, tuple):
+            return cmd.IssueRemote("a", 1, f"token-{i}", (today + timedelta(days=c[1])).isoformat())
+        return c
+
+    start, events = run(desk, [distinct(i, c) for i, c in enumerate(commands)])
     if midnight:
         desk.clock.advance(24 * 3600)
         closing = desk.office.roll_over(desk.clock.now)
         for event in closing:
             desk.board.apply(event)
         events += [ev.as_dict(e) for e in closing]
+    assert comparable(fold_in_node(start, events)) == comparable(desk.snapshot())
+
+
+def test_every_api_remote_event_folds_the_same_on_the_server_and_the_screen() -> None:
+    """A stream with ticket.issued (remote, booked, priority), checked_in, rejoined, routed and activated."""
+    desk = Desk(capacity=4, services=SERVICES, queue=QUEUE, remote=REMOTE)
+    tomorrow = (desk.clock.now.date() + timedelta(days=1)).isoformat()
+    today = desk.clock.now.date().isoformat()
+    commands: list[Any] = [
+        cmd.IssueTicket("a", 1, "t1"),
+        cmd.IssueRemote("a", 1, "t2", today),
+        cmd.IssueTicket("a", 1, "t3", priority="lansia"),
+        cmd.IssueRemote("a", 1, "t4", tomorrow),
+        cmd.CallNext("1"),
+        cmd.NoShow("1"),
+        cmd.CheckIn(number="A002"),
+        cmd.Rejoin(number="A003"),
+        cmd.CallNext("1"),
+        cmd.Finish("1"),
+        cmd.Rejoin(number="A003"),
+    ]
+    start, events = run(desk, commands)
+    desk.clock.advance(24 * 3600)
+    closing = desk.office.roll_over(desk.clock.now)
+    for event in closing:
+        desk.board.apply(event)
+    events += [ev.as_dict(e) for e in closing]
+    types = {e["type"] for e in events}
+    assert {"ticket.checked_in", "ticket.rejoined", "ticket.routed", "ticket.activated"} <= types, types
     assert comparable(fold_in_node(start, events)) == comparable(desk.snapshot())
