@@ -4,6 +4,7 @@ rejoin after a missed call; priority and check-in by number at the door."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,6 +96,25 @@ def paired_kiosk(screens: Screens) -> Any:
     return screens.open(paired.json()["pair_url"], name="kiosk", viewport=PC)
 
 
+def scanner_types(page: Any, text: str, gap_s: float = 0.005) -> None:
+    """A USB scanner reading `text`: key presses 5 ms apart, then Enter, through the browser's own input.
+
+    Each key is stamped with its device time (CDP Input.dispatchKeyEvent `timestamp`), as a
+    scanner's keys are by the OS: the page sees a scanner's rhythm however slowly a loaded test
+    machine delivers them (Playwright's keyboard.type takes the delivery time instead).
+    """
+    cdp = page.context.new_cdp_session(page)
+    start = time.time()
+    keys = [{"key": ch, "text": ch} for ch in text]
+    keys.append({"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": "\r"})
+    for index, key in enumerate(keys):
+        stamp = start + index * gap_s
+        cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "timestamp": stamp, **key})
+        up = {name: value for name, value in key.items() if name != "text"}
+        cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "timestamp": stamp + 0.001, **up})
+    cdp.detach()
+
+
 def state_text(page: Any) -> str:
     text: str = page.inner_text("[data-field='state']")
     return text
@@ -131,8 +151,7 @@ def test_a_visit_from_home_through_two_route_steps(screens: Screens) -> None:
 
     # At the entrance the scanner types the code (the ticket's URL) and Enter, with no field focused.
     kiosk = paired_kiosk(screens)
-    kiosk.keyboard.type(phone.url)
-    kiosk.keyboard.press("Enter")
+    scanner_types(kiosk, phone.url)
     kiosk.wait_for_selector("#step-checkin:not([hidden])")
     kiosk.wait_for_function("() => document.getElementById('checkin-number').textContent === 'A004'")
     assert "sudah tercatat hadir" in kiosk.inner_text("#checkin-state")
@@ -222,6 +241,11 @@ def test_priority_at_the_kiosk_and_check_in_by_number_at_the_door(screens: Scree
     """The kiosk's large priority choice marks the ticket (counter, TV); the door checks a remote one in."""
     server = screens.server
     kiosk = paired_kiosk(screens)
+    # The same characters at a person's pace are no scan: nothing is checked in, the kiosk stays put.
+    scanner_types(kiosk, f"{server.base_url}/t/{'x' * 43}", gap_s=0.12)
+    kiosk.wait_for_timeout(500)
+    assert kiosk.locator("#step-checkin").is_hidden()
+    assert kiosk.evaluate("window.antreKiosk.checkin.scans") == 0
     kiosk.click("[data-service='reg']")
     kiosk.click("[data-priority='lansia']")
     assert kiosk.get_attribute("[data-priority='lansia']", "aria-pressed") == "true"
