@@ -46,7 +46,9 @@ SPEECH_STUB = """
 """
 
 # Dotted catalog keys as they would leak into a page when a message is missing.
-RAW_KEY = re.compile(r"\b(?:common|kiosk|counter|display|entrance|door|phone|ticket|error|index)\.[a-z_]+\b")
+RAW_KEY = re.compile(
+    r"\b(?:common|kiosk|counter|display|entrance|door|phone|ticket|error|index|remote|priority)\.[a-z_]+\b"
+)
 
 
 class Screens:

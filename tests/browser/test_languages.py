@@ -110,7 +110,7 @@ def test_every_page_renders_in_the_language_with_no_missing_message(screens: Scr
             page.click("#call-next")
             page.wait_for_function("() => !window.antreCounter.busy && window.antreCounter.current")
         found[path] = page_problems(page, lang)
-    for path in ("/", "/login", "/t/unknown-token"):
+    for path in ("/", "/login", "/remote", "/t/unknown-token"):
         page.goto(path)
         found[path] = page_problems(page, lang)
     assert messages["phone.unknown"] in page.inner_text("body")

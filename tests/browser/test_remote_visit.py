@@ -4,6 +4,7 @@ rejoin after a missed call; priority and check-in by number at the door."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,6 +96,25 @@ def paired_kiosk(screens: Screens) -> Any:
     return screens.open(paired.json()["pair_url"], name="kiosk", viewport=PC)
 
 
+def scanner_types(page: Any, text: str, gap_s: float = 0.005) -> None:
+    """A USB scanner reading `text`: key presses 5 ms apart, then Enter, through the browser's own input.
+
+    Each key is stamped with its device time (CDP Input.dispatchKeyEvent `timestamp`), as a
+    scanner's keys are by the OS: the page sees a scanner's rhythm however slowly a loaded test
+    machine delivers them (Playwright's keyboard.type takes the delivery time instead).
+    """
+    cdp = page.context.new_cdp_session(page)
+    start = time.time()
+    keys = [{"key": ch, "text": ch} for ch in text]
+    keys.append({"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": "\r"})
+    for index, key in enumerate(keys):
+        stamp = start + index * gap_s
+        cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "timestamp": stamp, **key})
+        up = {name: value for name, value in key.items() if name != "text"}
+        cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "timestamp": stamp + 0.001, **up})
+    cdp.detach()
+
+
 def state_text(page: Any) -> str:
     text: str = page.inner_text("[data-field='state']")
     return text
@@ -131,8 +151,7 @@ def test_a_visit_from_home_through_two_route_steps(screens: Screens) -> None:
 
     # At the entrance the scanner types the code (the ticket's URL) and Enter, with no field focused.
     kiosk = paired_kiosk(screens)
-    kiosk.keyboard.type(phone.url)
-    kiosk.keyboard.press("Enter")
+    scanner_types(kiosk, phone.url)
     kiosk.wait_for_selector("#step-checkin:not([hidden])")
     kiosk.wait_for_function("() => document.getElementById('checkin-number').textContent === 'A004'")
     assert "sudah tercatat hadir" in kiosk.inner_text("#checkin-state")
@@ -222,6 +241,11 @@ def test_priority_at_the_kiosk_and_check_in_by_number_at_the_door(screens: Scree
     """The kiosk's large priority choice marks the ticket (counter, TV); the door checks a remote one in."""
     server = screens.server
     kiosk = paired_kiosk(screens)
+    # The same characters at a person's pace are no scan: nothing is checked in, the kiosk stays put.
+    scanner_types(kiosk, f"{server.base_url}/t/{'x' * 43}", gap_s=0.12)
+    kiosk.wait_for_timeout(500)
+    assert kiosk.locator("#step-checkin").is_hidden()
+    assert kiosk.evaluate("window.antreKiosk.checkin.scans") == 0
     kiosk.click("[data-service='reg']")
     kiosk.click("[data-priority='lansia']")
     assert kiosk.get_attribute("[data-priority='lansia']", "aria-pressed") == "true"
@@ -256,3 +280,47 @@ def test_priority_at_the_kiosk_and_check_in_by_number_at_the_door(screens: Scree
     door.click("#door-checkin")
     door.wait_for_function("() => document.getElementById('number-answer').classList.contains('form-error')")
     assert not screens.problems
+
+
+def test_a_booking_for_a_later_day_and_a_refusal_in_the_visitors_words(screens: Screens) -> None:
+    """A bad NIK is refused with its catalog text; tomorrow's ticket is booked, with its day and code."""
+    phone = screens.open("/remote?lang=en", name="phone", viewport=PHONE, wait_live=False)
+    phone.click("[data-remote-service='reg']")
+    days = phone.locator("#remote-day option")
+    assert days.count() == 4, "today and book_days_ahead = 3 more"
+    assert days.first.inner_text() == "Today"
+    phone.fill("#remote-nik", "1234")
+    phone.click("#remote-take")
+    phone.wait_for_selector("#remote-error:not([hidden])")
+    assert phone.inner_text("#remote-error") == (
+        "This NIK is not valid. A NIK has 16 digits; please check it against your KTP."
+    )
+    assert "/remote" in phone.url, "a refusal keeps the visitor on the form"
+    phone.fill("#remote-nik", "")
+    tomorrow = days.nth(1).get_attribute("value")
+    phone.select_option("#remote-day", tomorrow)
+    phone.click("#remote-take")
+    phone.wait_for_url("**/t/**")
+    phone.wait_for_selector("#phone[data-status='booked']")
+    assert state_text(phone).startswith("Booked for ")
+    assert phone.locator("[data-field='checkin-qr']").is_visible()
+    assert phone.locator("[data-field='facts']").is_hidden(), "no place in the queue before its day"
+    token = phone.url.rsplit("/", 1)[1]
+    view = httpx.get(f"{screens.base_url}/api/v1/tickets/{token}", timeout=10).json()
+    assert view["status"] == "booked" and view["date"] == tomorrow
+    assert not screens.problems
+
+
+def test_an_office_without_remote_tickets_says_so(server: ServerProcess, browser: Any) -> None:
+    """Remote off (the small test office): /remote says so, and the offer lists nothing."""
+    offer = httpx.get(f"{server.base_url}/api/v1/remote/services", timeout=10).json()
+    assert offer["enabled"] is False and offer["services"] == []
+    opened = Screens(browser, server)
+    try:
+        page = opened.open("/remote", name="phone", viewport=PHONE, wait_live=False)
+        assert page.locator("#remote-disabled").is_visible()
+        assert page.locator("#remote-services").is_hidden()
+        assert "belum dibuka di kantor ini" in page.inner_text("#remote-disabled")
+        assert not opened.problems
+    finally:
+        opened.close()

@@ -30,6 +30,21 @@ test('a person typing the same characters slowly is not a scan', () => {
   assert.equal(type(d, TOKEN, 1000, 120).out, null);
 });
 
+test('a steady fast typist (60 ms a key) is still a person', () => {
+  const d = Scanner.createDetector();
+  assert.equal(type(d, TOKEN, 1000, 60).out, null);
+});
+
+test('one late key in the burst (a busy kiosk for a moment) does not lose the scan', () => {
+  const d = Scanner.createDetector();
+  let t = 0;
+  TOKEN.split('').forEach((ch, i) => {
+    t += i === 20 ? 80 : 4;
+    d.feed(ch, t);
+  });
+  assert.equal(d.feed('Enter', t + 4), TOKEN);
+});
+
 test('slow keys before the burst are dropped, not glued to the scan', () => {
   const d = Scanner.createDetector();
   d.feed('x', 0);

@@ -75,14 +75,22 @@ class Screens:
         who = self.pages.staff(request, "officer")
         if isinstance(who, Response):
             return who
+        # Rejoin by number only where the office lets missed calls back ([queue] rejoin_within_calls).
+        rejoin = antre(request).service.config.queue.rejoin_within_calls > 0
         return self.pages.render(
             request,
             "counter.html",
             "counter",
-            {"counter": counter_id, "pause_reasons": list(PAUSE_REASONS), "user": who.username},
+            {
+                "counter": counter_id,
+                "pause_reasons": list(PAUSE_REASONS),
+                "user": who.username,
+                "rejoin": rejoin,
+            },
             user=who,
             counter=counter,
             pause_reasons=PAUSE_REASONS,
+            rejoin=rejoin,
         )
 
     async def door(self, request: Request) -> Response:

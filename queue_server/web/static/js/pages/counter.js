@@ -202,7 +202,7 @@
     A.byId('no-show').disabled = busy || st !== 'called';
     A.byId('transfer').disabled = busy || !(st === 'called' || st === 'serving');
     A.byId('call-number-button').disabled = busy || !me.open;
-    A.byId('rejoin-number').disabled = busy;
+    if (A.byId('rejoin-number')) A.byId('rejoin-number').disabled = busy;
     A.byId('open-counter').disabled = busy;
     A.byId('undo').disabled = busy;
     var pauses = document.querySelectorAll('[data-pause]');
@@ -475,7 +475,7 @@
       if (onFail) onFail();
       var err = res && res.body && res.body.error;
       var missed = err && err.code === 'invalid_transition' && err.details && err.details.status === 'no_show';
-      offerRejoin(missed ? err.details.number || number : null);
+      offerRejoin(missed && page.rejoin ? err.details.number || number : null);
       return res ? describeError(res, number) : A.msg('error.network');
     });
   }
@@ -546,9 +546,11 @@
     A.show(button, !!number);
   }
 
-  A.byId('rejoin-number').addEventListener('click', function () {
-    rejoin(typedNumber());
-  });
+  if (A.byId('rejoin-number')) {
+    A.byId('rejoin-number').addEventListener('click', function () {
+      rejoin(typedNumber());
+    });
+  }
   A.byId('message-rejoin').addEventListener('click', function (e) {
     rejoin(e.currentTarget.getAttribute('data-number'));
   });

@@ -148,10 +148,10 @@
     if (me.day && me.day !== me.offer.today) b.date = me.day;
     if ((me.offer.nik || 'off') !== 'off') {
       var nik = A.byId('remote-nik').value.replace(/\s+/g, '');
-      var phone = A.byId('remote-phone').value.replace(/[\s-]+/g, '');
       if (nik) b.nik = nik;
-      if (phone) b.phone = phone;
     }
+    var phone = A.byId('remote-phone').value.replace(/[\s-]+/g, '');
+    if (phone) b.phone = phone;
     return b;
   }
 

@@ -95,8 +95,6 @@
     var priority = R.priorityText(t, A.msg, A.has);
     A.setText(field('priority'), priority ? A.msg('phone.priority', { category: priority }) : '');
     A.show(field('priority'), !!priority);
-    A.setText(field('date'), t.date && away ? A.msg('ticket.date_label') + ': ' + dateText(t.date) : '');
-    A.show(field('date'), !!t.date && t.status === 'remote' && t.date !== page.today);
     // The check-in code only while it can be used: before the visitor is let in at the entrance.
     var qr = field('checkin-qr');
     if (away && !qr.getAttribute('src')) qr.setAttribute('src', A.at('/t/' + encodeURIComponent(token) + '/qr.svg'));
