@@ -123,12 +123,13 @@ def test_a_killed_writer_is_replaced_within_5_s_and_loses_no_acknowledged_ticket
     assert new_writer in cluster.healths()
 
 
-def test_the_broker_stopped_and_started_again(cluster: Cluster, redis_server: RedisServer) -> None:
+def test_the_broker_stopped_and_started_again(pair: Cluster, redis_server: RedisServer) -> None:
     """redis-server stopped (SIGTERM): a command through a non-writer worker answers 503
     broker_unavailable or its correct answer, never a lost or doubled effect, and /healthz says
     "broker": "unreachable"; redis-server started again on the same port (empty): within a few
     seconds every worker says ok, commands work through every worker, a display socket catches
     up with no gap, and GET /api/v1/state agrees with the writer on every worker."""
+    cluster = pair
     writer = cluster.writer_pid()
     pids = list(cluster.pinned())
     replicas = [pid for pid in pids if pid != writer]
