@@ -94,12 +94,13 @@ def _assert_every_ticket_once(cluster: Cluster, acknowledged: list[Json]) -> Non
 def test_a_killed_writer_is_replaced_within_5_s_and_loses_no_acknowledged_ticket(cluster: Cluster) -> None:
     """kill -9 of the worker that writes the office while a kiosk issues tickets (retrying 503s
     and connection errors with the same Idempotency-Key): another worker reports writer_for
-    within 5 s, every acknowledged ticket is there, no number is doubled or skipped, and the
-    display sockets on the surviving workers see every event with no gap."""
+    within 5 s, every acknowledged ticket is there, no number is doubled or skipped, the
+    display sockets on the surviving workers see every event with no gap, and the one on the
+    killed worker reconnects (to another worker, with ?since) and resumes with no gap."""
     writer = cluster.writer_pid()
     survivors = [pid for pid in cluster.pinned() if pid != writer]
     assert len(survivors) == 2
-    with watching(cluster, "/ws/display", list(survivors)) as displays:
+    with watching(cluster, "/ws/display", [*survivors, writer]) as displays:
         kiosk = Kiosk(cluster)
         try:
             kiosk.wait_for(10, 20)
@@ -120,6 +121,9 @@ def test_a_killed_writer_is_replaced_within_5_s_and_loses_no_acknowledged_ticket
             display.wait_for_seq(final)
             assert display.gaps() == [], f"display first on worker {display.pid}"
             assert display.seqs()[-1] == final
+        on_killed = displays[-1]
+        assert on_killed.pid == writer and len(on_killed.pids) >= 2 and writer not in on_killed.pids[1:]
+        assert on_killed.seqs() == list(range(on_killed.seqs()[0], final + 1))
     assert new_writer in cluster.healths()
 
 
