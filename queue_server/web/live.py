@@ -170,7 +170,9 @@ class TicketSocket(_Endpoint):
             return None
 
         def render(batch: list[wire.Envelope]) -> list[Frame]:
-            current = service.view_of(ticket_id) or own_view(batch) or last["view"]
+            # The office's service of now, not of the connection's start: a worker that took over
+            # as writer has a new one (its replica no longer follows, its views stay as they were).
+            current = socket.service.view_of(ticket_id) or own_view(batch) or last["view"]
             if current == last["view"]:
                 return []
             kind = "ticket.position"
