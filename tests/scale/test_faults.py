@@ -94,12 +94,22 @@ def _assert_every_ticket_once(cluster: Cluster, acknowledged: list[Json]) -> Non
 def test_a_killed_writer_is_replaced_within_5_s_and_loses_no_acknowledged_ticket(cluster: Cluster) -> None:
     """kill -9 of the worker that writes the office while a kiosk issues tickets (retrying 503s
     and connection errors with the same Idempotency-Key): another worker reports writer_for
-    within 5 s, every acknowledged ticket is there, no number is doubled or skipped, and the
-    display sockets on the surviving workers see every event with no gap."""
+    within 5 s, every acknowledged ticket is there, no number is doubled or skipped, the
+    display sockets on the surviving workers see every event with no gap, and the one on the
+    killed worker reconnects (to another worker, with ?since) and resumes with no gap; a phone
+    socket on each surviving worker, opened before the kill, gets its ticket's call made after
+    the take-over (also on the worker that took over)."""
     writer = cluster.writer_pid()
     survivors = [pid for pid in cluster.pinned() if pid != writer]
     assert len(survivors) == 2
-    with watching(cluster, "/ws/display", list(survivors)) as displays:
+    # Two visitors of service b (apart from the kiosk's a), a phone each on a surviving worker.
+    visitors = [cluster.on(pid).post(f"{API}/tickets", json={"service": "b"}).json() for pid in survivors]
+    phones = [
+        Watcher(cluster, f"/ws/tickets/{v['token']}", pid) for v, pid in zip(visitors, survivors, strict=True)
+    ]
+    for phone in phones:
+        phone.wait_for_seq(4)
+    with watching(cluster, "/ws/display", [*survivors, writer]) as displays:
         kiosk = Kiosk(cluster)
         try:
             kiosk.wait_for(10, 20)
@@ -114,21 +124,39 @@ def test_a_killed_writer_is_replaced_within_5_s_and_loses_no_acknowledged_ticket
         finally:
             kiosk.stop()
         _assert_every_ticket_once(cluster, kiosk.acknowledged)
+        officer = cluster.officer()
+        for visitor in visitors:  # counter 4 serves b first
+            called = cluster.on(survivors[0]).post(f"{API}/counters/4/call-next", headers=officer)
+            assert called.status_code == 200 and called.json()["id"] == visitor["id"], called.text
+        for visitor, phone in zip(visitors, phones, strict=True):
+            calls = eventually(
+                lambda p=phone: [f for f in p.frames if f["type"] == "ticket.called"],
+                3,
+                f"call on {phone.pid}",
+            )
+            assert calls[0]["ticket"]["id"] == visitor["id"] and calls[0]["ticket"]["counter"] == "4"
+            assert phone.gaps() == []
+            phone.close()
         final = int(cluster.on(new_writer).get(f"{API}/state").json()["seq"])
-        assert final == 2 * len(kiosk.acknowledged)  # each issue: ticket.issued + occupancy.changed
+        # Each issue is ticket.issued + occupancy.changed; then called; done + called + occupancy.
+        assert final == 2 * len(kiosk.acknowledged) + 4 + 4
         for display in displays:
             display.wait_for_seq(final)
             assert display.gaps() == [], f"display first on worker {display.pid}"
             assert display.seqs()[-1] == final
+        on_killed = displays[-1]
+        assert on_killed.pid == writer and len(on_killed.pids) >= 2 and writer not in on_killed.pids[1:]
+        assert on_killed.seqs() == list(range(on_killed.seqs()[0], final + 1))
     assert new_writer in cluster.healths()
 
 
-def test_the_broker_stopped_and_started_again(cluster: Cluster, redis_server: RedisServer) -> None:
+def test_the_broker_stopped_and_started_again(pair: Cluster, redis_server: RedisServer) -> None:
     """redis-server stopped (SIGTERM): a command through a non-writer worker answers 503
     broker_unavailable or its correct answer, never a lost or doubled effect, and /healthz says
     "broker": "unreachable"; redis-server started again on the same port (empty): within a few
     seconds every worker says ok, commands work through every worker, a display socket catches
     up with no gap, and GET /api/v1/state agrees with the writer on every worker."""
+    cluster = pair
     writer = cluster.writer_pid()
     pids = list(cluster.pinned())
     replicas = [pid for pid in pids if pid != writer]

@@ -47,27 +47,30 @@ def test_numbers_stay_unique_and_contiguous_and_no_ticket_is_called_twice(cluste
     pids = list(cluster.pinned())
     assert len(pids) == 3
     officer = cluster.officer()
-    called: dict[str, list[Json]] = {}
-    start = threading.Barrier(4)
+    # One thread per counter, each with a connection of its own to its own worker (the 4th
+    # counter shares the first one's worker).
+    workers_of = dict(zip(["1", "2", "3", "4"], itertools.cycle(pids), strict=False))
+    start = threading.Barrier(4, timeout=60)
 
-    def counter(counter_id: str, pid: int) -> None:
-        client = cluster.on(pid)
-        mine: list[Json] = called.setdefault(counter_id, [])
-        start.wait()
-        while True:
-            answer = client.post(f"{API}/counters/{counter_id}/call-next", headers=officer)
-            if answer.status_code == 204:
-                return
-            assert answer.status_code == 200, answer.text
-            ticket = answer.json()
-            assert ticket["status"] == "called" and ticket["counter"] == counter_id
-            mine.append(ticket)
+    def counter(counter_id: str) -> list[Json]:
+        mine: list[Json] = []
+        client = cluster.own_client_on(workers_of[counter_id])
+        try:
+            start.wait()
+            while True:
+                answer = client.post(f"{API}/counters/{counter_id}/call-next", headers=officer)
+                if answer.status_code == 204:
+                    return mine
+                assert answer.status_code == 200, answer.text
+                ticket = answer.json()
+                assert ticket["status"] == "called" and ticket["counter"] == counter_id
+                mine.append(ticket)
+        finally:
+            client.close()
 
-    # One thread per counter, each with its own client on its own worker (the 4th shares one).
-    clients_of = dict(zip(["1", "2", "3", "4"], itertools.cycle(pids), strict=False))
     with ThreadPoolExecutor(4) as pool:
-        for future in [pool.submit(counter, c, p) for c, p in clients_of.items()]:
-            future.result()
+        futures = {c: pool.submit(counter, c) for c in workers_of}
+        called = {c: future.result(timeout=180) for c, future in futures.items()}
     every_call = [t["id"] for calls in called.values() for t in calls]
     assert len(every_call) == len(set(every_call)), "a ticket was called twice"
     assert sorted(every_call) == sorted(t["id"] for t in issued), "a ticket was never called"
@@ -76,9 +79,10 @@ def test_numbers_stay_unique_and_contiguous_and_no_ticket_is_called_twice(cluste
         eventually(lambda c=client: c.get(f"{API}/state").json()["waiting"] == {"a": 0, "b": 0}, 2, "empty")
 
 
-def test_one_idempotency_key_has_one_effect_whichever_workers_it_reaches(cluster: Cluster) -> None:
+def test_one_idempotency_key_has_one_effect_whichever_workers_it_reaches(pair: Cluster) -> None:
     """The same Idempotency-Key on POST /tickets sent to two different workers gives one ticket
     (same id, number and token); the same for call-next: one ticket called, not two."""
+    cluster = pair
     first_pid, second_pid = list(cluster.pinned())[:2]
     # Two tickets to call; the first issue's key is then tried on another worker.
     key = "kiosk-7-press-1"

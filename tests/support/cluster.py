@@ -253,7 +253,7 @@ class Cluster:
             base_url=self.base_url, timeout=kwargs.pop("timeout", 15.0), trust_env=False, **kwargs
         )
 
-    def pinned(self, want: int | None = None, attempts: int = 300) -> dict[int, httpx.Client]:
+    def pinned(self, want: int | None = None, seconds: float = 30.0) -> dict[int, httpx.Client]:
         """One keep-alive client per worker, by pid (`want` workers, default all of them).
 
         A client idle for 5 s loses its connection (uvicorn's keep-alive), so each is checked
@@ -268,9 +268,8 @@ class Cluster:
             if not same:
                 client.close()
                 del self._pinned[pid]
-        for _ in range(attempts):
-            if len(self._pinned) >= want:
-                break
+        end = time.monotonic() + seconds
+        while len(self._pinned) < want and time.monotonic() < end:
             client = httpx.Client(
                 base_url=self.base_url, timeout=15.0, trust_env=False,
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=60),
@@ -288,32 +287,56 @@ class Cluster:
         assert len(self._pinned) >= want, f"reached only workers {sorted(self._pinned)} of {want}"
         return dict(self._pinned)
 
+    def own_client_on(self, pid: int, seconds: float = 30.0) -> httpx.Client:
+        """A new keep-alive client of the caller's own (one connection, for one thread), served
+        by worker `pid`; it stays there while it is used at least every few seconds."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            client = httpx.Client(
+                base_url=self.base_url, timeout=15.0, trust_env=False,
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=60),
+            )  # fmt: skip
+            with contextlib.suppress(httpx.TransportError):
+                if _pid_of_connection(client) == pid:
+                    return client
+            client.close()
+        raise AssertionError(f"no connection reached worker {pid} within {seconds} s")
+
     def on(self, pid: int) -> httpx.Client:
-        """A keep-alive client whose connection is served by worker `pid`, checked just now."""
+        """A keep-alive client whose connection is served by worker `pid`, checked just now
+        (shared: for the test's own thread; threads take `own_client_on`)."""
         client = self.pinned().get(pid)
         assert client is not None, f"worker {pid} not reachable; workers: {sorted(self._pinned)}"
         return client
 
-    def healths(self) -> dict[int, Json]:
-        """/healthz of every worker reached, by pid."""
+    def healths(
+        self, seconds: float = 10.0, enough: Callable[[dict[int, Json]], bool] | None = None
+    ) -> dict[int, Json]:
+        """/healthz of every worker reached within `seconds` (or until `enough`), by pid: the
+        kept connections first, then fresh ones (a dead worker never answers)."""
         answers: dict[int, Json] = {}
-        for _ in range(6 * self.workers + 20):
-            with self.client(timeout=3.0) as client:
-                try:
-                    body = client.get("/healthz").json()
-                except httpx.TransportError:
-                    continue
-            answers[int(body["pid"])] = body
-            if len(answers) >= self.workers:
+        for client in list(self._pinned.values()):
+            with contextlib.suppress(httpx.TransportError):
+                body = client.get("/healthz", timeout=5.0).json()
+                answers[int(body["pid"])] = body
+        end = time.monotonic() + seconds
+        while len(answers) < self.workers and not (enough and enough(answers)):
+            if time.monotonic() > end:
                 break
+            with self.client(timeout=5.0) as client, contextlib.suppress(httpx.TransportError):
+                body = client.get("/healthz").json()
+                answers[int(body["pid"])] = body
         return answers
 
     def writer_pid(self, office: str | None = None, timeout: float = 10.0) -> int:
         """The pid of the worker whose /healthz lists the office in `writer_for`."""
         office = office or self.office_ids[0]
 
+        def writes(answers: dict[int, Json]) -> bool:
+            return any(office in body["writer_for"] for body in answers.values())
+
         def find() -> int | None:
-            for pid, body in self.healths().items():
+            for pid, body in self.healths(2.0, writes).items():
                 if office in body["writer_for"]:
                     return pid
             return None
