@@ -211,16 +211,18 @@ class ScaleServer:
         writers: set[str] = set()
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log_tail()}")
             with contextlib.suppress(OSError, ValueError):
                 status, body = benchlib.http_json("GET", self.base_url + "/healthz", timeout=2.0)
                 if status == 200 and isinstance(body, dict):
                     pids.add(int(body["pid"]))
                     writers.update(body.get("writer_for") or [])
-            if len(pids) >= self.workers and writers >= set(self.offices):
+            if len(pids) >= self.workers and writers >= ({"default"} if self.single else set(self.offices)):
                 break
             time.sleep(0.05)
         else:
+            self.stop()
             raise RuntimeError(f"workers {sorted(pids)} / writers {sorted(writers)} not all up:\n{self.log_tail()}")
         self.worker_pids = sorted(pids)
 
@@ -531,7 +533,7 @@ class Receiver:
         request = (
             f"GET {spec.path} HTTP/1.1\r\nHost: {benchlib.HOST}:{self.plan.port}\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Key: YW50cmUtYmVuY2gtc2NhbGU=\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         ).encode()
         async with sem:
             for attempt in range(8):
@@ -681,7 +683,7 @@ class Receivers:
 def phase_issue(args: argparse.Namespace, redis: Redis, root: Path) -> dict[str, Any]:
     """One office, ``--workers`` workers: bench_issue.py's closed loop and open loop through them."""
     server = ScaleServer(
-        root / "issue", redis.url(0), args.workers, {"office": office_toml("Issue Office", 4, 1_000_000)}, single=True
+        root / "issue", redis.url(0), args.workers, {"office": office_toml("Issue Office", 4, 100_000)}, single=True
     )
     server.start()
     print(f"# A: one office, {args.workers} workers (pids {server.worker_pids}) at {server.base_url}; "
@@ -1209,6 +1211,7 @@ QUICK = {
     "load_seconds": 4.0,
     "issue_duration": 4.0,
     "issue_warmup": 1.0,
+    "issue_rate": 0.0,
 }
 
 
