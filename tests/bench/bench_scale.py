@@ -124,6 +124,11 @@ class Redis:
             time.sleep(0.05)
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -182,6 +187,17 @@ class ScaleServer:
         return env
 
     def start(self, timeout: float = 60.0) -> None:
+        for attempt in range(4):
+            try:
+                self._start(timeout)
+                return
+            except RuntimeError as error:
+                # a free port picked by benchlib.free_port() may be taken again before serve binds it
+                if "Address already in use" not in str(error) or attempt == 3:
+                    raise
+                self.port = 0
+
+    def _start(self, timeout: float) -> None:
         config_dir = self.workdir / "config"
         data_dir = self.workdir / "data"
         config_dir.mkdir(parents=True, exist_ok=True)
@@ -692,12 +708,21 @@ def phase_issue(args: argparse.Namespace, redis: Redis, root: Path) -> dict[str,
     try:
         common = ["--clients", str(args.issue_clients), "--duration", str(args.issue_duration),
                   "--warmup", str(args.issue_warmup), "--services", "4"]  # fmt: skip
-        runs = [("closed", common)]
-        if args.issue_rate > 0:
-            runs.append(("open", [*common, "--rate", str(args.issue_rate)]))
-        for name, argv in runs:
+        for name in ("closed", "open"):
+            argv = common
+            if name == "open":
+                rate = args.issue_rate or args.issue_open_fraction * out["closed"]["tickets_per_s"]
+                if rate < 1:
+                    break
+                argv = [*common, "--rate", f"{rate:.0f}"]
+            redis_cpu0 = benchlib.proc_cpu_seconds(redis.pid)
             res = bench_issue.run_bench(bench_issue.parse_args(argv), cast(benchlib.Server, server))
+            redis_cpu = benchlib.proc_cpu_seconds(redis.pid) - redis_cpu0
             res["load_avg_end"] = _loadavg()
+            # CPU per ticket: the workers' (measured window) and Redis's (whole run, all its tickets)
+            tps = max(res["tickets_per_s"], 1e-9)
+            res["server_cpu_ms_per_ticket"] = res["server_cpu_pct"] / 100 / tps * 1000
+            res["redis_cpu_ms_per_ticket"] = redis_cpu / max(1, res["issued_total_201"]) * 1000
             out[name] = res
             lat = res["latency_ms"]
             print(f"# A {name}: {res['tickets_per_s']:.0f} tickets/s, p99 {lat.get('p99', float('nan')):.1f} ms "
@@ -1116,8 +1141,14 @@ def print_report(res: dict[str, Any]) -> None:
         lat = r["latency_ms"]
         print(
             f"  issue, one office, {r['mode']}, {r['clients']} clients: {r['tickets_per_s']:.0f} tickets/s; "
-            f"{benchlib.fmt_ms(lat)}; cpu server {r['server_cpu_pct']:.0f}% client {r['client_cpu_pct']:.0f}%; "
-            f"statuses {r['statuses']}"
+            f"{benchlib.fmt_ms(lat)}; cpu server {r['server_cpu_pct']:.0f}% client {r['client_cpu_pct']:.0f}% "
+            f"(of one core); statuses {r['statuses']}"
+        )
+        per = r["server_cpu_ms_per_ticket"] + r["redis_cpu_ms_per_ticket"]
+        print(
+            f"    cpu per ticket: workers {r['server_cpu_ms_per_ticket']:.2f} ms + redis "
+            f"{r['redis_cpu_ms_per_ticket']:.2f} ms = {per:.2f} ms, i.e. at most {res['cores'] * 1000 / per:.0f} "
+            f"tickets/s on {res['cores']} idle cores (no client, no colleagues)"
         )
     if "closed" in a:
         c = a["closed"]
@@ -1211,7 +1242,6 @@ QUICK = {
     "load_seconds": 4.0,
     "issue_duration": 4.0,
     "issue_warmup": 1.0,
-    "issue_rate": 0.0,
 }
 
 
@@ -1236,7 +1266,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--issue-clients", type=int, default=32)
     p.add_argument("--issue-duration", type=float, default=10.0)
     p.add_argument("--issue-warmup", type=float, default=3.0)
-    p.add_argument("--issue-rate", type=float, default=2000.0, help="open-loop run at this rate (0: none)")
+    p.add_argument("--issue-rate", type=float, default=0.0,
+                   help="open-loop run at this rate (default: --issue-open-fraction of the closed loop's)")
+    p.add_argument("--issue-open-fraction", type=float, default=0.5,
+                   help="open-loop rate as a fraction of the measured closed-loop throughput (0: no open loop)")  # fmt: skip
     p.add_argument("--load-rounds", type=int, default=3, help="office-load rounds (each: alone, then all)")
     p.add_argument("--load-seconds", type=float, default=10.0)
     p.add_argument("--office-issue-rate", type=float, default=2.0)
