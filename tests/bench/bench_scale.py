@@ -239,7 +239,9 @@ class ScaleServer:
             time.sleep(0.05)
         else:
             self.stop()
-            raise RuntimeError(f"workers {sorted(pids)} / writers {sorted(writers)} not all up:\n{self.log_tail()}")
+            raise RuntimeError(
+                f"workers {sorted(pids)} / writers {sorted(writers)} not all up:\n{self.log_tail()}"
+            )
         self.worker_pids = sorted(pids)
 
     def writers(self, tries: int = 40) -> dict[int, list[str]]:
@@ -537,7 +539,9 @@ class Receiver:
         got = {self.gids[s]: v for s, v in self.seen.items() if s in self.expected}
         extra = [self.gids[s] for s in self.seen if s not in self.expected]
         missing = [self.gids[s] for s in self.expected if s not in self.seen]
-        self.conn.send(("result", self.plan.index, self.armed, got, missing[:50], len(missing), extra[:50], len(extra)))
+        self.conn.send(
+            ("result", self.plan.index, self.armed, got, missing[:50], len(missing), extra[:50], len(extra))
+        )
         self.armed = None
         self.remaining = None
 
@@ -584,7 +588,15 @@ class Receiver:
         await asyncio.gather(*(self._open(sem, i, errors) for i in range(len(self.plan.sockets))))
         opened = sum(1 for s in self.socks if s is not None)
         self.conn.send(
-            ("ready", self.plan.index, opened, time.monotonic() - t0, benchlib.self_cpu_seconds() - cpu0, errors[:3], len(errors))
+            (
+                "ready",
+                self.plan.index,
+                opened,
+                time.monotonic() - t0,
+                benchlib.self_cpu_seconds() - cpu0,
+                errors[:3],
+                len(errors),
+            )
         )
         cpu1 = benchlib.self_cpu_seconds()
         await self.stop.wait()
@@ -659,7 +671,9 @@ class Receivers:
             with contextlib.suppress(OSError):
                 conn.send(msg)
 
-    async def collect(self, kind: str, timeout: float, key: Callable[[tuple[Any, ...]], bool] | None = None) -> list[tuple[Any, ...]]:
+    async def collect(
+        self, kind: str, timeout: float, key: Callable[[tuple[Any, ...]], bool] | None = None
+    ) -> list[tuple[Any, ...]]:
         """One message of ``kind`` from every receiver (others of that kind, e.g. late results, dropped)."""
         got: dict[int, tuple[Any, ...]] = {}
         deadline = time.monotonic() + timeout
@@ -699,7 +713,11 @@ class Receivers:
 def phase_issue(args: argparse.Namespace, redis: Redis, root: Path) -> dict[str, Any]:
     """One office, ``--workers`` workers: bench_issue.py's closed loop and open loop through them."""
     server = ScaleServer(
-        root / "issue", redis.url(0), args.workers, {"office": office_toml("Issue Office", 4, 100_000)}, single=True
+        root / "issue",
+        redis.url(0),
+        args.workers,
+        {"office": office_toml("Issue Office", 4, 100_000)},
+        single=True,
     )
     server.start()
     print(f"# A: one office, {args.workers} workers (pids {server.worker_pids}) at {server.base_url}; "
@@ -754,7 +772,9 @@ async def issue_tickets(
     in batches, as bench_issue.py's are (spread over 20 offices, each would be its own batch)."""
     jobs = [(office, k % services) for office in offices for k in range(per_office)]
     requests = {
-        (office, s): http_request("POST", server.prefix(office) + "/api/v1/tickets", port, {"service": f"s{s}"})
+        (office, s): http_request(
+            "POST", server.prefix(office) + "/api/v1/tickets", port, {"service": f"s{s}"}
+        )
         for office in offices
         for s in range(services)
     }
@@ -792,7 +812,9 @@ async def issue_tickets(
     return tickets, wall, errors
 
 
-async def wait_replicas(server: ScaleServer, offices: list[str], per_office: int, timeout: float = 30) -> float:
+async def wait_replicas(
+    server: ScaleServer, offices: list[str], per_office: int, timeout: float = 30
+) -> float:
     """Until every worker's answer to GET /services counts every office's tickets."""
     t0 = time.monotonic()
     port = server.port
@@ -844,7 +866,12 @@ async def phase_regency(args: argparse.Namespace, redis: Redis, root: Path) -> d
         tokens = {o: await asyncio.to_thread(server.officer_token, o) for o in offices}
         # 1. tickets
         tickets, wall, errors = await issue_tickets(port, server, offices, per_office, args.services, 32)
-        out["setup_issue"] = {"tickets": len(tickets), "wall_s": wall, "per_s": len(tickets) / wall, "errors": errors}
+        out["setup_issue"] = {
+            "tickets": len(tickets),
+            "wall_s": wall,
+            "per_s": len(tickets) / wall,
+            "errors": errors,
+        }
         print(f"# B: issued {len(tickets)} tickets in {wall:.1f} s ({len(tickets) / wall:.0f}/s), errors {errors[:2]}",
               flush=True)  # fmt: skip
         out["replicas_caught_up_s"] = await wait_replicas(server, offices, per_office)
@@ -881,7 +908,10 @@ async def phase_regency(args: argparse.Namespace, redis: Redis, root: Path) -> d
             "opened": opened,
             "open_wall_s": open_wall,
             "server_cpu_open_s": cpu_open,
-            "receiver_open": [{"opened": m[2], "wall_s": m[3], "cpu_s": m[4], "errors": m[5], "n_errors": m[6]} for m in ready],
+            "receiver_open": [
+                {"opened": m[2], "wall_s": m[3], "cpu_s": m[4], "errors": m[5], "n_errors": m[6]}
+                for m in ready
+            ],
             "tree_rss_before_mb": rss_before / 1024,
             "tree_rss_after_mb": rss_after / 1024,
             "kb_per_socket": (rss_after - rss_before) / max(1, opened),
@@ -951,7 +981,9 @@ async def call_rounds(
         expected_displays = displays.get(office, [])
         receivers.send(("arm", r))
         await receivers.collect("armed", 30, key=lambda m, r=r: m[2] == r)
-        raw = http_request("POST", f"/o/{office}/api/v1/counters/{s + 1}/call-next", port, token=tokens[office])
+        raw = http_request(
+            "POST", f"/o/{office}/api/v1/counters/{s + 1}/call-next", port, token=tokens[office]
+        )
         http = https[r % len(https)]
         t0 = time.monotonic()
         status, body = await http.request(raw)
@@ -1112,7 +1144,9 @@ async def office_load(
         "median_all_worst_p99_ms": statistics.median(e["all"]["worst_p99_ms"] for e in per_round),
         "median_all_median_p99_ms": statistics.median(e["all"]["median_office_p99_ms"] for e in per_round),
         "median_alone_p50_ms": statistics.median(e["alone"]["p50_ms"][alone] for e in per_round),
-        "median_all_p50_ms": statistics.median(statistics.median(e["all"]["p50_ms"].values()) for e in per_round),
+        "median_all_p50_ms": statistics.median(
+            statistics.median(e["all"]["p50_ms"].values()) for e in per_round
+        ),
         "pooled_alone": pooled_alone,
         "pooled_all_worst_office": worst_pooled,
         "pooled_all_worst": pooled_all[worst_pooled],
@@ -1254,12 +1288,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--offices", type=int, default=20)
     p.add_argument("--services", type=int, default=4, help="per office, one counter each")
-    p.add_argument("--phones", type=int, default=20_000, help="tickets issued = phone sockets (over all offices)")
+    p.add_argument(
+        "--phones", type=int, default=20_000, help="tickets issued = phone sockets (over all offices)"
+    )
     p.add_argument("--displays", type=int, default=1000)
     p.add_argument("--display-offices", type=int, default=1,
                    help="spread the displays over the first N offices; rounds call those offices in turn")  # fmt: skip
     p.add_argument("--procs", type=int, default=3, help="socket client processes")
-    p.add_argument("--connect-concurrency", type=int, default=100, help="handshakes in flight per client proc")
+    p.add_argument(
+        "--connect-concurrency", type=int, default=100, help="handshakes in flight per client proc"
+    )
     p.add_argument("--connect-timeout", type=float, default=600.0)
     p.add_argument("--rounds", type=int, default=40, help="measured call-next rounds")
     p.add_argument("--warmup-rounds", type=int, default=4)
@@ -1269,8 +1307,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--issue-clients", type=int, default=32)
     p.add_argument("--issue-duration", type=float, default=10.0)
     p.add_argument("--issue-warmup", type=float, default=3.0)
-    p.add_argument("--issue-rate", type=float, default=0.0,
-                   help="open-loop run at this rate (default: --issue-open-fraction of the closed loop's)")
+    p.add_argument(
+        "--issue-rate",
+        type=float,
+        default=0.0,
+        help="open-loop run at this rate (default: --issue-open-fraction of the closed loop's)",
+    )
     p.add_argument("--issue-open-fraction", type=float, default=0.5,
                    help="open-loop rate as a fraction of the measured closed-loop throughput (0: no open loop)")  # fmt: skip
     p.add_argument("--load-rounds", type=int, default=3, help="office-load rounds (each: alone, then all)")
@@ -1279,6 +1321,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--office-call-rate", type=float, default=1.0)
     p.add_argument("--skip", choices=["issue", "regency"], action="append", default=[])
     p.add_argument("--keep-dir", action="store_true")
+    p.add_argument("--launcher", choices=["auto", "support", "own"], default="own",
+                   help="accepted for run_all.py; this script always starts its own server and redis")  # fmt: skip
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     raw = list(sys.argv[1:] if argv is None else argv)
     args = p.parse_args(raw)
@@ -1296,7 +1340,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # the server's workers inherit this limit: each must hold its share of the sockets
     soft, hard = benchlib.raise_nofile(args.phones + args.displays + 4096)
-    print(f"# open-file limit {soft} (hard {hard}); load average {_loadavg()}; {mp.cpu_count()} cores", flush=True)
+    print(
+        f"# open-file limit {soft} (hard {hard}); load average {_loadavg()}; {mp.cpu_count()} cores",
+        flush=True,
+    )
     root = Path(tempfile.mkdtemp(prefix="antre-bench-scale-"))
     res: dict[str, Any] = {
         "bench": "scale",
