@@ -116,11 +116,13 @@ class Redis:
         )  # fmt: skip
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                with socket.create_connection((benchlib.HOST, self.port), timeout=0.5) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection((benchlib.HOST, self.port), timeout=0.5) as conn,
+            ):
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return
             time.sleep(0.05)
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
@@ -743,7 +745,7 @@ def phase_issue(args: argparse.Namespace, redis: Redis, root: Path) -> dict[str,
             res["redis_cpu_ms_per_ticket"] = redis_cpu / max(1, res["issued_total_201"]) * 1000
             out[name] = res
             lat = res["latency_ms"]
-            print(f"# A {name}: {res['tickets_per_s']:.0f} tickets/s, p99 {lat.get('p99', float('nan')):.1f} ms "
+            print(f"# A {name}: {res['tickets_per_s']:.0f} tickets/s, p99 {lat.get('p99', float('nan')):.1f} ms "  # noqa: E501
                   f"(load {_loadavg()})", flush=True)  # fmt: skip
         out["worker_cpu_s"] = {str(p): round(benchlib.proc_cpu_seconds(p), 1) for p in server.worker_pids}
     finally:
@@ -872,7 +874,7 @@ async def phase_regency(args: argparse.Namespace, redis: Redis, root: Path) -> d
             "per_s": len(tickets) / wall,
             "errors": errors,
         }
-        print(f"# B: issued {len(tickets)} tickets in {wall:.1f} s ({len(tickets) / wall:.0f}/s), errors {errors[:2]}",
+        print(f"# B: issued {len(tickets)} tickets in {wall:.1f} s ({len(tickets) / wall:.0f}/s), errors {errors[:2]}",  # noqa: E501
               flush=True)  # fmt: skip
         out["replicas_caught_up_s"] = await wait_replicas(server, offices, per_office)
         # 2. sockets
@@ -918,7 +920,7 @@ async def phase_regency(args: argparse.Namespace, redis: Redis, root: Path) -> d
             "workers_before": workers_before,
             "workers_after": workers_after,
         }
-        print(f"# B: {opened}/{len(specs)} sockets open in {open_wall:.1f} s; tree RSS {rss_before / 1024:.0f} -> "
+        print(f"# B: {opened}/{len(specs)} sockets open in {open_wall:.1f} s; tree RSS {rss_before / 1024:.0f} -> "  # noqa: E501
               f"{rss_after / 1024:.0f} MB ({(rss_after - rss_before) / max(1, opened):.1f} KB/socket); "
               f"load {_loadavg()}", flush=True)  # fmt: skip
         # 3. call-next rounds
@@ -1178,19 +1180,19 @@ def print_report(res: dict[str, Any]) -> None:
         lat = r["latency_ms"]
         print(
             f"  issue, one office, {r['mode']}, {r['clients']} clients: {r['tickets_per_s']:.0f} tickets/s; "
-            f"{benchlib.fmt_ms(lat)}; cpu server {r['server_cpu_pct']:.0f}% client {r['client_cpu_pct']:.0f}% "
+            f"{benchlib.fmt_ms(lat)}; cpu server {r['server_cpu_pct']:.0f}% client {r['client_cpu_pct']:.0f}% "  # noqa: E501
             f"(of one core); statuses {r['statuses']}"
         )
         per = r["server_cpu_ms_per_ticket"] + r["redis_cpu_ms_per_ticket"]
         print(
             f"    cpu per ticket: workers {r['server_cpu_ms_per_ticket']:.2f} ms + redis "
-            f"{r['redis_cpu_ms_per_ticket']:.2f} ms = {per:.2f} ms, i.e. at most {res['cores'] * 1000 / per:.0f} "
+            f"{r['redis_cpu_ms_per_ticket']:.2f} ms = {per:.2f} ms, i.e. at most {res['cores'] * 1000 / per:.0f} "  # noqa: E501
             f"tickets/s on {res['cores']} idle cores (no client, no colleagues)"
         )
     if "closed" in a:
         c = a["closed"]
         verdict = f">= {TARGET_ISSUE_TPS:.0f}/s: {_verdict(c['tickets_per_s'] >= TARGET_ISSUE_TPS)}"
-        ps = [f"{n} p99 <= {TARGET_ISSUE_P99_MS:.0f} ms: {_verdict(a[n]['latency_ms'].get('p99', 1e9) <= TARGET_ISSUE_P99_MS)}"
+        ps = [f"{n} p99 <= {TARGET_ISSUE_P99_MS:.0f} ms: {_verdict(a[n]['latency_ms'].get('p99', 1e9) <= TARGET_ISSUE_P99_MS)}"  # noqa: E501
               for n in ("closed", "open") if n in a]  # fmt: skip
         print(f"  target       issue {verdict}; " + "; ".join(ps))
     if not b:
@@ -1198,14 +1200,14 @@ def print_report(res: dict[str, Any]) -> None:
     s = b.get("sockets", {})
     if s:
         print(
-            f"  regency      {b['offices']} offices x {b['tickets_per_office']} tickets (issued through the workers "
+            f"  regency      {b['offices']} offices x {b['tickets_per_office']} tickets (issued through the workers "  # noqa: E501
             f"at {b['setup_issue']['per_s']:.0f}/s); {s['phones']} phone + {s['displays']} display sockets "
-            f"(displays on {', '.join(s['display_offices'])}) over {len(s['receiver_open'])} raw-WebSocket client "
+            f"(displays on {', '.join(s['display_offices'])}) over {len(s['receiver_open'])} raw-WebSocket client "  # noqa: E501
             f"procs: {s['opened']} open in {s['open_wall_s']:.1f} s"
         )
         fds = {p: w["fds"] for p, w in s["workers_after"].items()}
         print(
-            f"  memory       workers' tree RSS {s['tree_rss_before_mb']:.1f} MB -> {s['tree_rss_after_mb']:.1f} MB "
+            f"  memory       workers' tree RSS {s['tree_rss_before_mb']:.1f} MB -> {s['tree_rss_after_mb']:.1f} MB "  # noqa: E501
             f"with the sockets open: {s['kb_per_socket']:.1f} KB per socket; fds per worker {fds}"
         )
     r = b.get("rounds")
@@ -1229,7 +1231,7 @@ def print_report(res: dict[str, Any]) -> None:
         print(
             "  receivers    "
             + "; ".join(
-                f"frames {x['frames']} gaps {x['seq_gaps_display']} repeats {x['seq_repeats_phone']} lost {x['lost']} "
+                f"frames {x['frames']} gaps {x['seq_gaps_display']} repeats {x['seq_repeats_phone']} lost {x['lost']} "  # noqa: E501
                 f"rss {x['rss_mb']:.0f} MB"
                 for x in byes
             )
@@ -1240,7 +1242,7 @@ def print_report(res: dict[str, Any]) -> None:
         d99 = r["display_last_ms"].get("p99", 1e9)
         p99 = r["phone_ms"].get("p99", 1e9)
         print(
-            f"  target       last display p99 <= {TARGET_DISPLAY_P99_MS:.0f} ms: {_verdict(d99 <= TARGET_DISPLAY_P99_MS)}; "
+            f"  target       last display p99 <= {TARGET_DISPLAY_P99_MS:.0f} ms: {_verdict(d99 <= TARGET_DISPLAY_P99_MS)}; "  # noqa: E501
             f"changed phones p99 <= {TARGET_PHONE_P99_MS:.0f} ms: {_verdict(p99 <= TARGET_PHONE_P99_MS)}; "
             f"<= {TARGET_KB_PER_SOCKET:.0f} KB/socket: {_verdict(s['kb_per_socket'] <= TARGET_KB_PER_SOCKET)}"
         )
@@ -1256,15 +1258,15 @@ def print_report(res: dict[str, Any]) -> None:
             f"server cpu {ld['server_cpu_pct_alone']:.0f}%"
         )
         print(
-            f"    all {ld['offices']} offices:   median of the worst office's p99 {ld['median_all_worst_p99_ms']:.1f} ms, "
-            f"of the median office's p99 {ld['median_all_median_p99_ms']:.1f} ms (p50 {ld['median_all_p50_ms']:.1f} ms); "
-            f"pooled worst office {ld['pooled_all_worst_office']}: {benchlib.fmt_ms(ld['pooled_all_worst'])}; "
+            f"    all {ld['offices']} offices:   median of the worst office's p99 {ld['median_all_worst_p99_ms']:.1f} ms, "  # noqa: E501
+            f"of the median office's p99 {ld['median_all_median_p99_ms']:.1f} ms (p50 {ld['median_all_p50_ms']:.1f} ms); "  # noqa: E501
+            f"pooled worst office {ld['pooled_all_worst_office']}: {benchlib.fmt_ms(ld['pooled_all_worst'])}; "  # noqa: E501
             f"server cpu {ld['server_cpu_pct_all']:.0f}%"
         )
         print(f"    statuses {ld['statuses']}")
         ok = ld["median_all_worst_p99_ms"] <= ld["median_alone_p99_ms"]
         print(f"  target       no office's p99 worse than one office alone: {_verdict(ok)} "
-              f"({ld['median_all_worst_p99_ms']:.1f} vs {ld['median_alone_p99_ms']:.1f} ms, medians)")  # fmt: skip
+              f"({ld['median_all_worst_p99_ms']:.1f} vs {ld['median_alone_p99_ms']:.1f} ms, medians)")  # fmt: skip  # noqa: E501
 
 
 # --------------------------------------------------------------------------- main
@@ -1293,7 +1295,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--displays", type=int, default=1000)
     p.add_argument("--display-offices", type=int, default=1,
-                   help="spread the displays over the first N offices; rounds call those offices in turn")  # fmt: skip
+                   help="spread the displays over the first N offices; rounds call those offices in turn")  # fmt: skip  # noqa: E501
     p.add_argument("--procs", type=int, default=3, help="socket client processes")
     p.add_argument(
         "--connect-concurrency", type=int, default=100, help="handshakes in flight per client proc"
@@ -1314,7 +1316,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="open-loop run at this rate (default: --issue-open-fraction of the closed loop's)",
     )
     p.add_argument("--issue-open-fraction", type=float, default=0.5,
-                   help="open-loop rate as a fraction of the measured closed-loop throughput (0: no open loop)")  # fmt: skip
+                   help="open-loop rate as a fraction of the measured closed-loop throughput (0: no open loop)")  # fmt: skip  # noqa: E501
     p.add_argument("--load-rounds", type=int, default=3, help="office-load rounds (each: alone, then all)")
     p.add_argument("--load-seconds", type=float, default=10.0)
     p.add_argument("--office-issue-rate", type=float, default=2.0)
@@ -1322,7 +1324,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip", choices=["issue", "regency"], action="append", default=[])
     p.add_argument("--keep-dir", action="store_true")
     p.add_argument("--launcher", choices=["auto", "support", "own"], default="own",
-                   help="accepted for run_all.py; this script always starts its own server and redis")  # fmt: skip
+                   help="accepted for run_all.py; this script always starts its own server and redis")  # fmt: skip  # noqa: E501
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     raw = list(sys.argv[1:] if argv is None else argv)
     args = p.parse_args(raw)
