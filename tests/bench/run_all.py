@@ -29,6 +29,7 @@ class Run:
     script: str
     args: list[str]
     quick_args: list[str]
+    timeout: float = 900
 
 
 RUNS = [
@@ -55,6 +56,13 @@ RUNS = [
         "bench_broadcast.py",
         ["--sockets", "1000", "--rounds", "50", "--procs", "1", "--receiver", "sansio"],
         ["--sockets", "1000", "--rounds", "15", "--procs", "1", "--receiver", "sansio"],
+    ),
+    Run(
+        "scale (4 workers + redis, 20 offices)",
+        "bench_scale.py",
+        [],
+        ["--quick"],
+        timeout=2400,
     ),
 ]
 
@@ -116,6 +124,40 @@ def rows_for(name: str, res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         )
         if res.get("failures"):
             rows.append((f"{name}: failures", str(len(res["failures"])), "0", "MISS"))
+    elif res.get("bench") == "scale":
+        rows += _scale_rows(name, res)
+    return rows
+
+
+def _scale_rows(name: str, res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    closed = res.get("issue", {}).get("closed")
+    if closed:
+        tps, p99 = float(closed["tickets_per_s"]), float(closed["latency_ms"].get("p99", float("nan")))
+        rows.append((f"{name}: issue tickets/s", f"{tps:.0f}", ">= 2000", _verdict(tps >= 2000)))
+        rows.append((f"{name}: issue p99", f"{p99:.1f} ms", "<= 50 ms", _verdict(p99 <= 50)))
+    regency = res.get("regency", {})
+    rounds, sockets, load = regency.get("rounds"), regency.get("sockets"), regency.get("load")
+    if rounds:
+        d99 = float(rounds["display_last_ms"].get("p99", float("nan")))
+        p99 = float(rounds["phone_ms"].get("p99", float("nan")))
+        rows.append((f"{name}: call -> last display p99", f"{d99:.1f} ms", "<= 200 ms", _verdict(d99 <= 200)))
+        rows.append(
+            (f"{name}: call -> changed phones p99", f"{p99:.1f} ms", "<= 1000 ms", _verdict(p99 <= 1000))
+        )
+    if sockets:
+        kb = float(sockets["kb_per_socket"])
+        rows.append((f"{name}: RSS per open socket", f"{kb:.1f} KB", "<= 30 KB", _verdict(kb <= 30)))
+    if load:
+        alone, worst = float(load["median_alone_p99_ms"]), float(load["median_all_worst_p99_ms"])
+        rows.append(
+            (
+                f"{name}: p99 alone / worst of 20",
+                f"{alone:.0f} / {worst:.0f} ms",
+                "worst <= alone",
+                _verdict(worst <= alone),
+            )
+        )
     return rows
 
 
@@ -123,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="shorter runs (a smoke check)")
     p.add_argument("--launcher", choices=["auto", "support", "own"], default="auto")
-    p.add_argument("--only", choices=["issue", "broadcast"], help="run one family only")
+    p.add_argument("--only", choices=["issue", "broadcast", "scale"], help="run one family only")
     args = p.parse_args(argv)
     out_dir = REPO_ROOT / "bench-results" / time.strftime("%Y%m%d-%H%M%S")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -144,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         print(f"\n=== {run.name}: {' '.join(cmd[1:])}", flush=True)
         try:
-            proc = subprocess.run(cmd, cwd=REPO_ROOT, timeout=900, check=False)
+            proc = subprocess.run(cmd, cwd=REPO_ROOT, timeout=run.timeout, check=False)
             code = proc.returncode
         except subprocess.TimeoutExpired:
             code = -1
