@@ -29,6 +29,7 @@ from queue_server.engine.replication import StreamPublisher
 from queue_server.engine.service import OfficeService
 from queue_server.store import Store
 from tests.engine.test_durability import Clock
+from tests.support.command_streams import COMMANDS
 from tests.support.redis_server import RedisServer
 from tests.support.server import SMALL_OFFICE_TOML
 
@@ -112,26 +113,6 @@ async def run(writer: OfficeService, command: Any, index: int) -> None:
         await writer.execute(command)
 
 
-COMMANDS = st.one_of(
-    st.builds(lambda s, p: cmd.IssueTicket(s, p, ""), st.sampled_from(["a", "b"]), st.integers(1, 3)),
-    st.builds(cmd.CallNext, st.sampled_from(["1", "2", "3"])),
-    st.builds(cmd.Recall, st.sampled_from(["1", "2"])),
-    st.builds(cmd.Serve, st.sampled_from(["1", "2"])),
-    st.builds(cmd.Finish, st.sampled_from(["1", "2", "3"])),
-    st.builds(cmd.NoShow, st.sampled_from(["1", "2"])),
-    st.builds(cmd.Transfer, st.sampled_from(["1", "2"]), st.sampled_from(["a", "b"])),
-    st.builds(cmd.Undo, st.sampled_from(["1", "2", "3"])),
-    st.builds(cmd.CancelTicket, st.integers(1, 8)),
-    st.builds(cmd.CloseCounter, st.sampled_from(["2", "3"]), st.sampled_from([None, "break"])),
-    st.builds(cmd.OpenCounter, st.sampled_from(["2", "3"])),
-    st.builds(cmd.DoorEnter, st.integers(1, 2)),
-    st.builds(cmd.DoorExit, st.integers(1, 2)),
-    st.builds(cmd.SetCapacity, st.integers(1, 6)),
-    st.builds(lambda s: cmd.IssueTicket(s, 1, "", priority="lansia"), st.sampled_from(["a", "b"])),
-    st.tuples(st.just("remote"), st.integers(0, 1)),
-    st.builds(lambda n: cmd.CheckIn(number=n), st.sampled_from(["A001", "A002", "A003"])),
-    st.builds(lambda n: cmd.Rejoin(number=n), st.sampled_from(["A001", "A002", "B001"])),
-)
 STEPS = st.lists(st.tuples(st.lists(COMMANDS, min_size=1, max_size=6), st.booleans()), min_size=1, max_size=8)
 
 

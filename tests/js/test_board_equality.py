@@ -20,6 +20,7 @@ from queue_server.domain import events as ev
 from queue_server.domain.errors import DomainError
 from queue_server.domain.settings import QueuePolicy, RemotePolicy, ServiceConfig
 from tests.domain.office_factory import Desk
+from tests.support.command_streams import COMMANDS
 
 # api-remote switched on: `a` takes remote tickets and is a route's first step (a -> b); priority and
 # rejoin are offered, so the generated streams carry every new event type.
@@ -100,28 +101,6 @@ def test_issue_call_recall_gives_one_recent_call_on_the_server_and_the_screen() 
     server = desk.snapshot()
     assert [c["number"] for c in server["recent_calls"]] == ["A001"]
     assert comparable(fold_in_node(start, events)) == comparable(server)
-
-
-COMMANDS = st.one_of(
-    st.builds(lambda s, p: cmd.IssueTicket(s, p, ""), st.sampled_from(["a", "b"]), st.integers(1, 3)),
-    st.builds(cmd.CallNext, st.sampled_from(["1", "2", "3"])),
-    st.builds(cmd.Recall, st.sampled_from(["1", "2"])),
-    st.builds(cmd.Serve, st.sampled_from(["1", "2"])),
-    st.builds(cmd.Finish, st.sampled_from(["1", "2", "3"])),
-    st.builds(cmd.NoShow, st.sampled_from(["1", "2"])),
-    st.builds(cmd.Transfer, st.sampled_from(["1", "2"]), st.sampled_from(["a", "b"])),
-    st.builds(cmd.Undo, st.sampled_from(["1", "2", "3"])),
-    st.builds(cmd.CancelTicket, st.integers(1, 8)),
-    st.builds(cmd.CloseCounter, st.sampled_from(["2", "3"]), st.sampled_from([None, "break"])),
-    st.builds(cmd.OpenCounter, st.sampled_from(["2", "3"])),
-    st.builds(cmd.DoorEnter, st.integers(1, 2)),
-    st.builds(cmd.DoorExit, st.integers(1, 2)),
-    st.builds(cmd.CallNumber, st.sampled_from(["1", "2"]), st.sampled_from(["A001", "A002", "B001", "B002"])),
-    st.builds(lambda s: cmd.IssueTicket(s, 1, "", priority="lansia"), st.sampled_from(["a", "b"])),
-    st.tuples(st.just("remote"), st.integers(0, 1)),  # made an IssueRemote for today or tomorrow below
-    st.builds(lambda n: cmd.CheckIn(number=n), st.sampled_from(["A001", "A002", "A003"])),
-    st.builds(lambda n: cmd.Rejoin(number=n), st.sampled_from(["A001", "A002", "B001"])),
-)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
