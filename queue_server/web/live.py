@@ -170,8 +170,8 @@ class TicketSocket(_Endpoint):
             return None
 
         def render(batch: list[wire.Envelope]) -> list[Frame]:
-            # The office's service of now, not of the connection's start: a worker that took over
-            # as writer has a new one (its replica no longer follows, its views stay as they were).
+            # The office's service is looked up each time: a worker that takes over as the
+            # office's writer replaces its replica, and the views then come from the writer.
             current = socket.service.view_of(ticket_id) or own_view(batch) or last["view"]
             if current == last["view"]:
                 return []
