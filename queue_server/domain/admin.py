@@ -75,7 +75,7 @@ ADMIN_COMMANDS = (CreateService, UpdateService, CreateCounter, UpdateCounter, Se
 
 def service_view(service: ServiceConfig) -> dict[str, Any]:
     """A service as the API, the screens and `config.changed` show it."""
-    return {
+    view: dict[str, Any] = {
         "id": service.id,
         "name": service.name,
         "prefix": service.prefix,
@@ -83,11 +83,15 @@ def service_view(service: ServiceConfig) -> dict[str, Any]:
         "standard_minutes": service.standard_minutes,
         "fee": service.fee,
         "open": service.open,
-        # api-remote: remote tickets per day, the route's next step, whether the kiosk offers it.
-        "remote_quota": service.remote_quota,
-        "next": service.next,
-        "kiosk": service.kiosk,
     }
+    # api-remote's keys only when the office uses them: otherwise a service looks as api-office says.
+    if service.remote_quota:
+        view["remote_quota"] = service.remote_quota
+    if service.next is not None:
+        view["next"] = service.next
+    if not service.kiosk:
+        view["kiosk"] = False
+    return view
 
 
 def apply(state: OfficeState, step: Step, command: AdminCommand) -> ServiceConfig | Counter | None:
