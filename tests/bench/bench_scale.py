@@ -1113,6 +1113,8 @@ async def office_load(
             cpu0 = benchlib.tree_cpu_seconds(server.pid)
             await asyncio.gather(*(one_office(o, t_start, t_end, lats[o]) for o in loaded))
             cpu = benchlib.tree_cpu_seconds(server.pid) - cpu0
+            # the case lasts until its last answer, long after t_end when the server is overloaded
+            case_wall = time.monotonic() - t_start + 0.5
             p99s = {o: benchlib.summarize_ms(v) for o, v in lats.items()}
             worst = max(p99s, key=lambda o: p99s[o].get("p99", 0))
             entry[case] = {
@@ -1122,7 +1124,8 @@ async def office_load(
                 "worst_p99_ms": p99s[worst].get("p99", float("nan")),
                 "median_office_p99_ms": statistics.median(v.get("p99", float("nan")) for v in p99s.values()),
                 "requests": sum(len(v) for v in lats.values()),
-                "server_cpu_pct": 100 * cpu / (t_end - t_start + 0.5),
+                "server_cpu_pct": 100 * cpu / case_wall,
+                "wall_s": case_wall,
             }
             for o, v in lats.items():
                 pooled[case].setdefault(o, []).extend(v)
