@@ -20,6 +20,7 @@ from queue_server import wire
 from queue_server.bus.hub import Hub
 from queue_server.bus.redis import Broker, BrokerError, OfficePicture, StreamEntry
 from queue_server.domain import events as ev
+from queue_server.domain.office import Office
 from queue_server.domain.settings import OfficeConfig
 from queue_server.domain.tickets import Ticket
 from queue_server.engine import configuration
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 _ID = TICKET_COLUMNS.index("id")
 _DAY = TICKET_COLUMNS.index("day")
 IDLE_MS = 1000  # how long a read waits before the replica checks the picture's epoch
+MIN_READ_GAP_S = 0.01
 
 
 class Mirror:
@@ -175,6 +177,26 @@ class OfficeReplica(OfficeService):
     def is_repeat(self, key: Any) -> bool:
         return False
 
+    _stale = False  # a batch came in since the live state was last rebuilt
+
+    @property  # type: ignore[override]
+    def office(self) -> Office:
+        """The live state, rebuilt from the mirror's rows when it is asked for and batches came in
+        since: a worker with no phone or ticket read of this office never spends the time, and one
+        with many phones rebuilds once per read of the stream, not once per phone."""
+        if self._stale:
+            self._stale = False
+            self._rebuild()
+        return self._office
+
+    @office.setter
+    def office(self, value: Office) -> None:
+        self._office = value
+
+    @property
+    def seq(self) -> int:
+        return self.mirror.seq
+
     async def ticket_by_token_hash(self, token_hash_: str) -> tuple[Ticket, ev.TicketView] | None:
         ticket = self.live_ticket(token_hash_)
         return (ticket, self.office.state.view(ticket)) if ticket is not None else None
@@ -192,6 +214,9 @@ class OfficeReplica(OfficeService):
                     entries = await Broker.read_after(client, self.office_id, self.mirror.seq, IDLE_MS)
                     if entries:
                         self._absorb(entries)
+                        # At most one read (and so one rebuild) per MIN_READ_GAP_S: a busy office's
+                        # batches then come in together instead of one rebuild each.
+                        await asyncio.sleep(MIN_READ_GAP_S)
                     else:
                         await self._check_epoch()
                     failures = 0
@@ -269,17 +294,21 @@ class OfficeReplica(OfficeService):
                 self.mirror.seq = entry.seq
         if not envelopes:
             return
-        self._rebuild()
+        self._apply_settings()
+        self._stale = True
         for envelope in envelopes:
             self.board.apply(envelope.event())
         self.channel.deliver(envelopes)
         self._moved_on()
 
-    def _rebuild(self) -> None:
-        """The live state from the mirror's rows, by the writer's own restore."""
+    def _apply_settings(self) -> None:
         if self.mirror.settings is not None and self.mirror.settings_changed:
             self.mirror.settings_changed = False
             self.config = configuration.served(self.toml_config, self.mirror.settings)
             self._held_settings = True  # the office row's capacity is the live one
+
+    def _rebuild(self) -> None:
+        """The live state from the mirror's rows, by the writer's own restore."""
+        self._apply_settings()
         self.office = self._office_from(self.mirror.stored())
         self.office.state.seq = self.mirror.seq
