@@ -33,7 +33,7 @@ def loads(raw: str | bytes) -> Any:
 class Envelope:
     """One office event, kept as its JSON text (plus its frame while it is being sent)."""
 
-    __slots__ = ("_frame", "at", "seq", "text", "ticket_id", "ticket_service", "type")
+    __slots__ = ("_frame", "at", "seq", "text", "ticket_id", "ticket_position", "ticket_service", "type")
 
     def __init__(
         self,
@@ -43,6 +43,7 @@ class Envelope:
         text: str,
         ticket_id: int | None = None,
         ticket_service: str | None = None,
+        ticket_position: int | None = None,
     ) -> None:
         self.type = type
         self.seq = seq
@@ -50,6 +51,8 @@ class Envelope:
         self.text = text
         self.ticket_id = ticket_id
         self.ticket_service = ticket_service
+        # Where the event's ticket stands in its queue: a phone behind it need not look again.
+        self.ticket_position = ticket_position
         self._frame: bytes | None = None
 
     @property
@@ -78,7 +81,9 @@ def encode(event: ev.Event) -> Envelope:
     ticket = event.ticket
     text = dumps(ev.as_dict(event))
     if ticket is not None:
-        return Envelope(event.TYPE, event.seq, event.at, text, ticket["id"], ticket["service"])
+        return Envelope(
+            event.TYPE, event.seq, event.at, text, ticket["id"], ticket["service"], ticket.get("position")
+        )
     return Envelope(event.TYPE, event.seq, event.at, text)
 
 
@@ -86,7 +91,15 @@ def decode(text: str) -> Envelope:
     data = orjson.loads(text)
     ticket = data.get("ticket")
     if isinstance(ticket, dict):
-        return Envelope(data["type"], data["seq"], data["at"], text, ticket.get("id"), ticket.get("service"))
+        return Envelope(
+            data["type"],
+            data["seq"],
+            data["at"],
+            text,
+            ticket.get("id"),
+            ticket.get("service"),
+            ticket.get("position"),
+        )
     return Envelope(data["type"], data["seq"], data["at"], text)
 
 

@@ -169,7 +169,13 @@ class TicketSocket(_Endpoint):
             # Positions move only when a ticket of the same service comes or goes.
             if event.ticket_id is None:
                 return event.type in (ev.DayStarted.TYPE, ev.ConfigChanged.TYPE)
-            return event.ticket_id == ticket_id or event.ticket_service == last["view"]["service"]
+            if event.ticket_id == ticket_id:
+                return True
+            if event.ticket_service != last["view"]["service"]:
+                return False
+            # A ticket issued behind this one changes neither its place nor its wait.
+            mine, theirs = last["view"].get("position"), event.ticket_position
+            return not (event.type == ev.TicketIssued.TYPE and mine and theirs and theirs > mine)
 
         def own_view(batch: list[wire.Envelope]) -> dict[str, Any] | None:
             # After the day's end the ticket is gone from the live state; its last event tells how it ended.
