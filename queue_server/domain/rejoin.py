@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from queue_server.domain import commands as cmd
 from queue_server.domain import events as ev
-from queue_server.domain.errors import Conflict, NotFound
+from queue_server.domain.errors import Conflict
 from queue_server.domain.queues import Key
 from queue_server.domain.state import OfficeState, Step
 from queue_server.domain.tickets import PLACE_GAP, Status, Ticket
@@ -65,11 +65,7 @@ def rejoin(state: OfficeState, step: Step, command: cmd.Rejoin) -> Ticket:
 def _find(state: OfficeState, command: cmd.Rejoin) -> Ticket:
     if command.ticket_id is not None:
         return state.ticket(command.ticket_id)
-    number = (command.number or "").upper()
-    ticket_id = state.by_number.get(number)
-    if ticket_id is None:
-        raise NotFound("unknown_ticket_number", f"no ticket {number} today", {"number": number})
-    return state.tickets[ticket_id]
+    return state.ticket_numbered(command.number)
 
 
 def _place_behind(state: OfficeState, service: str, after: int) -> int:

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 
 from queue_server.domain import commands as cmd
 from queue_server.domain import events as ev
-from queue_server.domain.errors import Conflict, Invalid, Limited, NotFound
+from queue_server.domain.errors import Conflict, Invalid, Limited
 from queue_server.domain.issuing import check_open, check_party_size, check_priority
 from queue_server.domain.settings import ServiceConfig
 from queue_server.domain.state import OfficeState, Step
@@ -204,11 +204,7 @@ def _find(state: OfficeState, command: cmd.CheckIn) -> Ticket:
                 {"number": booked.number, "date": booked.day},
             )
         return state.ticket(command.ticket_id)
-    number = (command.number or "").upper()
-    ticket_id = state.by_number.get(number)
-    if ticket_id is None:
-        raise NotFound("unknown_ticket_number", f"no ticket {number} today", {"number": number})
-    return state.tickets[ticket_id]
+    return state.ticket_numbered(command.number)
 
 
 def cancel_booking(state: OfficeState, step: Step, ticket_id: int) -> Ticket:

@@ -279,6 +279,14 @@ class OfficeState:
             raise NotFound("unknown_ticket", "no such ticket")
         return ticket
 
+    def ticket_numbered(self, number: str | None) -> Ticket:
+        """Today's ticket with this number (as a door keeper or officer types it)."""
+        wanted = (number or "").upper()
+        ticket_id = self.by_number.get(wanted)
+        if ticket_id is None:
+            raise NotFound("unknown_ticket_number", f"no ticket {wanted} today", {"number": wanted})
+        return self.tickets[ticket_id]
+
     def counter(self, counter_id: str) -> Counter:
         counter = self.counters.get(counter_id)
         if counter is None:
