@@ -36,6 +36,7 @@ _ID = TICKET_COLUMNS.index("id")
 _DAY = TICKET_COLUMNS.index("day")
 IDLE_MS = 1000  # how long a read waits before the replica checks the picture's epoch
 MIN_READ_GAP_S = 0.01
+FIRST_LOAD_SECONDS = 10.0
 
 
 class Mirror:
@@ -138,6 +139,8 @@ class OfficeReplica(OfficeService):
         """Wait (up to `timeout` s) until the picture is loaded and the channel has reached `seq`:
         a screen that saw seq N elsewhere must not be shown an older board here."""
         loop = asyncio.get_running_loop()
+        if not self.loaded:
+            timeout = max(timeout, FIRST_LOAD_SECONDS)  # a worker just started: its first picture
         deadline = loop.time() + timeout
         while True:
             moved = self._moved
@@ -278,14 +281,19 @@ class OfficeReplica(OfficeService):
         if entries[0].seq != self.mirror.seq + 1:
             self._reload = True  # a gap (the stream was trimmed or begun again): read the picture
             return
-        envelopes: list[wire.Envelope] = []
+        # Entries without rows before a "full" one are a writer's catch-up (its picture holds their
+        # rows): none of them is shown until the picture is read, so no screen sees a board or
+        # ticket view older than a seq it was given.
         for entry in entries:
             rows = entry.rows
             if rows is not None and (
                 rows.get("full") or rows.get("epoch", self.mirror.epoch) != self.mirror.epoch
             ):
                 self._reload = True
-                break
+                return
+        envelopes: list[wire.Envelope] = []
+        for entry in entries:
+            rows = entry.rows
             envelope = wire.decode(entry.text)
             envelopes.append(envelope)
             if rows is not None:
