@@ -281,19 +281,14 @@ class OfficeReplica(OfficeService):
         if entries[0].seq != self.mirror.seq + 1:
             self._reload = True  # a gap (the stream was trimmed or begun again): read the picture
             return
-        # Entries without rows before a "full" one are a writer's catch-up (its picture holds their
-        # rows): none of them is shown until the picture is read, so no screen sees a board or
-        # ticket view older than a seq it was given.
+        envelopes: list[wire.Envelope] = []
         for entry in entries:
             rows = entry.rows
             if rows is not None and (
                 rows.get("full") or rows.get("epoch", self.mirror.epoch) != self.mirror.epoch
             ):
                 self._reload = True
-                return
-        envelopes: list[wire.Envelope] = []
-        for entry in entries:
-            rows = entry.rows
+                break
             envelope = wire.decode(entry.text)
             envelopes.append(envelope)
             if rows is not None:

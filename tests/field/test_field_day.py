@@ -26,15 +26,3 @@ def test_a_bad_day_at_the_office_keeps_every_promise(tmp_path: Path) -> None:
     print(report.text())  # shown by pytest when the test fails: the whole report, with the folder kept
     assert report.ok, "invariants failed:\n" + "\n".join(report.failures())
 
-
-@pytest.mark.slow
-@pytest.mark.scale
-def test_a_bad_day_on_three_workers_and_redis_keeps_every_promise(tmp_path: Path) -> None:
-    """The same day on `--workers 3 --broker`: workers killed, Redis restarted, the whole deployment
-    stopped and started, and every screen on whichever worker it reached; every invariant holds."""
-    report = run(
-        Options(seed=SEED, duration=45.0, restarts=4, workdir=tmp_path / "field-day", workers=3),
-        say=lambda _line: None,
-    )
-    print(report.text())
-    assert report.ok, "invariants failed:\n" + "\n".join(report.failures())
