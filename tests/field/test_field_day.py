@@ -25,4 +25,3 @@ def test_a_bad_day_at_the_office_keeps_every_promise(tmp_path: Path) -> None:
     )
     print(report.text())  # shown by pytest when the test fails: the whole report, with the folder kept
     assert report.ok, "invariants failed:\n" + "\n".join(report.failures())
-
