@@ -32,7 +32,7 @@ PYTEST_ARGS ?= -n 2
 test: check
 	bash scripts/ensure_chromium.sh
 	bash scripts/ensure_redis.sh
-	$(PY) -m pytest $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.test-installed
 	$(PY) tests/bench/run_all.py

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # so `tests.support` imports without installing anything
@@ -20,6 +22,11 @@ from tests.support.server import (  # noqa: E402
     make_accounts_db,
     reap_stopping,
 )
+
+# `make test` (so CI) runs the examples a fixed seed gives, so that a red run can be run again
+# as it was; a plain `pytest` explores new examples each time (and keeps what failed in .hypothesis).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -94,11 +94,21 @@ SMALL_OFFICE_TOML: str = office_toml()
 ServerFactory = Callable[..., "ServerProcess"]
 
 
+def _prctl() -> Callable[..., int] | None:
+    with contextlib.suppress(OSError, AttributeError):
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    return None
+
+
+# Looked up here, in the parent: the child of a process with threads must not dlopen() between
+# fork and exec (it can deadlock on a loader lock another thread held at the fork).
+_PRCTL = _prctl()
+
+
 def _die_with_parent() -> None:
     """In the child before exec (Linux): get SIGTERM when the test process dies, e.g. on a timeout."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class ServerStartError(RuntimeError):
