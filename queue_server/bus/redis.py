@@ -89,7 +89,8 @@ class Broker:
 
     async def ping(self) -> bool:
         try:
-            await asyncio.wait_for(self.redis.ping(), 2)
+            async with asyncio.timeout(2):  # not wait_for: it can swallow a cancel on 3.11
+                await self.redis.ping()
         except BrokerError:
             self.reachable = False
         else:

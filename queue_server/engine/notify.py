@@ -160,8 +160,11 @@ class Notifier:
                 log.exception("notify: the sender failed; trying again shortly")
                 wait, heed_wake = self.config.first_retry_seconds, False
             if heed_wake:  # a wake-up during the pass (new rows) counts: the event stays set
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel (stop()) that
+                # comes as the wake-up does, and stop() would then wait for ever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
             else:
                 await asyncio.sleep(wait)
             self._wake.clear()

@@ -150,7 +150,8 @@ class OfficeReplica(OfficeService):
             if remaining <= 0:
                 return False
             try:
-                await asyncio.wait_for(moved.wait(), remaining)
+                async with asyncio.timeout(remaining):  # not wait_for: it can swallow a cancel on 3.11
+                    await moved.wait()
             except TimeoutError:
                 return False
 

@@ -130,7 +130,8 @@ class Worker:
                 )
                 return
             try:
-                answer = await asyncio.wait_for(future, FORWARD_TIMEOUT)
+                async with asyncio.timeout(FORWARD_TIMEOUT):  # not wait_for: it can swallow a cancel on 3.11
+                    answer = await future
             except TimeoutError:
                 await _refuse(
                     send, 503, "writer_unavailable", "no worker applies this office's commands just now"
