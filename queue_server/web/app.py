@@ -23,6 +23,7 @@ from queue_server.engine.offices import Store, served_store
 from queue_server.engine.service import OfficeService
 from queue_server.web.auth import SessionBackend, on_auth_error
 from queue_server.web.errors import EXCEPTION_HANDLERS
+from queue_server.web.live import LiveSockets
 from queue_server.web.middleware import GuardMiddleware
 from queue_server.web.routes import routes as all_routes
 from queue_server.web.state import Antre
@@ -85,6 +86,7 @@ def create_app(
     app = Starlette(
         routes=[*all_routes(config, pages), *(extra_routes or [])],
         middleware=[
+            Middleware(LiveSockets),
             Middleware(GuardMiddleware),
             Middleware(AuthenticationMiddleware, backend=SessionBackend(), on_error=on_auth_error),
         ],

@@ -19,10 +19,16 @@
    the generator ends, which it never does by itself. Each would wait for a
    full garbage collection, which the CLI's raised thresholds make rare, so
    memory grew with every screen that reconnected.
+4. An open WebSocket costs less: uvicorn's per-connection asyncio.Queue and
+   asyncio.Event (a few deques each, about 4 KB) become a list with one waiter
+   and a flag (`_Inbox`, bus/flag.py's `Flag`), and the handshake's request and response
+   (headers kept twice) are dropped once the connection is accepted. With
+   20,000 phones on a deployment this is most of what a socket weighs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -32,10 +38,14 @@ from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
+from queue_server.bus.flag import Flag
+
 TESTED_UVICORN = ((0, 30), (0, 55))
 """uvicorn versions this subclassing is known to work with: [low, high). pyproject.toml pins the same
 range, and tests/interface/test_fastpath_version.py fails loudly on a version outside it."""
-PRIVATE_ATTRIBUTES = ("conn", "close_sent", "handshake_complete", "transport", "writable", "disconnected")
+PRIVATE_ATTRIBUTES = (
+    "conn", "close_sent", "handshake_complete", "transport", "writable", "disconnected", "queue",
+)  # fmt: skip
 """What the subclasses read of uvicorn's private protocol state."""
 
 SEND_FRAMES = "antre.websocket.send_frames"
@@ -44,7 +54,62 @@ MAX_BUFFERED = 256 * 1024
 """Bytes a screen may have waiting in its write buffer before it counts as fallen behind."""
 
 
+class _Inbox:
+    """What uvicorn's WebSocket protocol uses of asyncio.Queue (put_nowait, get, empty), lighter:
+    the items in a list and the waiting getters (one, in practice) in a list made when needed."""
+
+    __slots__ = ("_getters", "_items")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._getters: list[asyncio.Future[None]] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        if self._getters:
+            getter = self._getters.pop(0)
+            if not getter.done():
+                getter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    async def get(self) -> Any:
+        while not self._items:
+            getter = asyncio.get_running_loop().create_future()
+            if self._getters is None:
+                self._getters = []
+            self._getters.append(getter)
+            try:
+                await getter
+            except BaseException:
+                if getter in self._getters:
+                    self._getters.remove(getter)
+                if self._items and not getter.cancelled():
+                    self._wake_next()
+                raise
+        item = self._items.pop(0)
+        if self._items:
+            self._wake_next()
+        return item
+
+    def _wake_next(self) -> None:
+        while self._getters:
+            getter = self._getters.pop(0)
+            if not getter.done():
+                getter.set_result(None)
+                return
+
+
 class WebSocketProtocol(WebSocketsSansIOProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = _Inbox()  # type: ignore[assignment]
+        self.writable = Flag(True)  # type: ignore[assignment]
+
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         if self.conn.handshake_exc is not None and not self.handshake_complete and not self.close_sent:
@@ -79,6 +144,9 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
     async def send(self, message: Any) -> None:
         if message["type"] != SEND_FRAMES:
             await super().send(message)
+            if self.handshake_complete and getattr(self, "response", None) is not None:
+                # Written: the handshake's headers are not read again (uvicorn keeps both).
+                self.request = self.response = None  # type: ignore[assignment]
             return
         await self.writable.wait()
         if self.disconnected or self.close_sent or self.conn.state is not State.OPEN:

@@ -19,12 +19,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from queue_server.domain.settings import OfficeConfig
 from queue_server.web.api.common import json_response
 from queue_server.web.app import create_app
 from queue_server.web.errors import EXCEPTION_HANDLERS, ApiError
+from queue_server.web.live import live_endpoint
 from queue_server.web.middleware import GuardMiddleware
 from queue_server.web.pages.render import STATIC_DIR, Renderer
 from queue_server.web.state import Antre
@@ -46,6 +47,28 @@ class MountedOffice:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope = dict(scope)
         scope["state"] = {**scope.get("state", {}), **self.state}
+        await self.app(scope, receive, send)
+
+
+class RegencySockets:
+    """`/o/<id>/ws/...` straight to the office's live socket with the office's state, past the
+    regency's router and mount and the office's middleware (see live.LiveSockets: an open socket
+    keeps every layer it passed alive)."""
+
+    def __init__(self, app: ASGIApp, offices: Mapping[str, MountedOffice]) -> None:
+        self.app = app
+        self.offices = offices
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"].startswith("/o/"):
+            office = self.offices.get(scope["path"][3:].partition("/")[0])
+            if office is not None:
+                root = f"/o/{office.office_id}"
+                endpoint = live_endpoint(scope, root)
+                if endpoint is not None:
+                    scope = {**scope, "root_path": root, "state": {**scope.get("state", {}), **office.state}}
+                    await endpoint(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
 
 
@@ -129,7 +152,11 @@ def create_regency_app(
     )
     regency.router.redirect_slashes = False
     routes: list[BaseRoute] = [Mount(f"/o/{office_id}", app=office) for office_id, office in mounted.items()]
-    app = Starlette(routes=[*routes, Mount("", app=regency)], lifespan=lifespan)
+    app = Starlette(
+        routes=[*routes, Mount("", app=regency)],
+        middleware=[Middleware(RegencySockets, offices=mounted)],
+        lifespan=lifespan,
+    )
     app.router.redirect_slashes = False
     app.state.offices = mounted
     return app

@@ -114,8 +114,8 @@ def report_routes() -> list[BaseRoute]:
 
 def socket_routes() -> list[BaseRoute]:
     return [
-        WebSocketRoute("/ws/display", live.DisplaySocket()),
-        WebSocketRoute("/ws/tickets/{token}", live.TicketSocket()),
+        WebSocketRoute("/ws/display", live.DISPLAY),  # served by live.LiveSockets before the router
+        WebSocketRoute("/ws/tickets/{token}", live.TICKETS),
     ]
 
 
