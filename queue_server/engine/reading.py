@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from queue_server import wire
 from queue_server.domain import events as ev
 from queue_server.domain.admin import hours_dict, service_view
 from queue_server.domain.board import Board
@@ -84,6 +85,21 @@ class OfficeReading:
 
     def snapshot(self) -> dict[str, Any]:
         return self.board.snapshot()
+
+    _first_frame: tuple[Board, int, str, bytes] | None = None
+
+    def snapshot_frame(self) -> tuple[int, str, bytes]:
+        """A display socket's first message at the board's seq: its seq, text and ready-made frame.
+
+        Made once per seq for every screen that connects at it: after a restart a thousand lobby
+        screens reconnect together, and a busy office's snapshot is tens of KB each.
+        """
+        board = self.board
+        made = self._first_frame
+        if made is None or made[0] is not board or made[1] != board.seq:
+            text = wire.dumps({"type": "snapshot", **board.snapshot()})
+            made = self._first_frame = (board, board.seq, text, wire.text_frame(text))
+        return made[1], made[2], made[3]
 
     async def caught_up_to(self, seq: int, timeout: float) -> bool:
         """Whether this copy of the office has reached `seq` (the writer has, by definition: a `since`

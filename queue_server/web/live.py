@@ -137,9 +137,8 @@ class DisplaySocket(_Endpoint):
         if missed is None:
             # The snapshot may already hold a batch whose commit is in flight: its events
             # (seq <= snapshot seq) are then skipped by the subscription, not applied twice.
-            snapshot = service.snapshot()
-            first: list[Frame] = [(_dumps({"type": "snapshot", **snapshot}), None)]
-            after = snapshot["seq"]
+            after, text, frame = service.snapshot_frame()
+            first: list[Frame] = [(text, frame)]
         else:
             first = _event_frames(missed)
             after = channel.last_seq
