@@ -16,7 +16,7 @@ Everything here is plain data (JSON text and lists); what it means is the engine
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,45 @@ def _entry(entry_id: bytes, fields: dict[bytes, bytes]) -> StreamEntry:
     return StreamEntry(_seq_of(entry_id), fields[b"e"].decode(), orjson.loads(rows) if rows else None)
 
 
+class _Batcher:
+    """Pushes to one list what was handed to it during one turn of the event loop, in one command.
+
+    32 clients' tickets arrive together; a command to Redis costs more in redis-py than the
+    request it carries, so the requests (and the writer's answers) of a moment travel together.
+    Each `push` returns once its batch is sent, or raises what sending it raised.
+    """
+
+    def __init__(self, send: Callable[[list[bytes]], Awaitable[None]]) -> None:
+        self._send = send
+        self._items: list[bytes] = []
+        self._sent: asyncio.Future[None] | None = None
+
+    async def push(self, item: bytes) -> None:
+        self._items.append(item)
+        if self._sent is None:
+            self._sent = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_soon(self._flush)
+        await asyncio.shield(self._sent)
+
+    def _flush(self) -> None:
+        items, sent = self._items, self._sent
+        self._items, self._sent = [], None
+        assert sent is not None
+        task = asyncio.ensure_future(self._send(items))
+        task.add_done_callback(lambda done: _settle(sent, done))
+
+
+def _settle(sent: asyncio.Future[None], done: asyncio.Future[None]) -> None:
+    if sent.done():
+        return
+    if done.cancelled():
+        sent.set_exception(ConnectionError("the broker batch was cancelled"))
+    elif done.exception() is not None:
+        sent.set_exception(done.exception())  # type: ignore[arg-type]
+    else:
+        sent.set_result(None)
+
+
 class Broker:
     """One worker's connections to Redis: commands on a pool, blocking reads on their own."""
 
@@ -79,6 +118,7 @@ class Broker:
         self.url = url
         self.redis = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         self.reachable = False
+        self._batchers: dict[tuple[str, str], _Batcher] = {}
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -189,7 +229,13 @@ class Broker:
     # ----- forwarded requests ------------------------------------------------------------
 
     async def forward(self, office: str, request: bytes) -> None:
-        await self.redis.lpush(_key(office, "inbox"), request)  # type: ignore[misc]
+        """Queue a request for the office's writer (with the others of this turn of the loop)."""
+        batcher = self._batchers.get(("inbox", office))
+        if batcher is None:
+            batcher = self._batchers[("inbox", office)] = _Batcher(
+                lambda items: self._push(_key(office, "inbox"), items, None)
+            )
+        await batcher.push(request)
 
     @staticmethod
     async def next_requests(client: aioredis.Redis, office: str, timeout: float) -> list[bytes]:
@@ -202,14 +248,24 @@ class Broker:
         return [first[1], *(more or [])]
 
     async def reply(self, worker: str, answer: bytes) -> None:
-        key = f"antre:replies:{worker}"
+        """Send an answer to the worker that forwarded its request (batched like `forward`)."""
+        batcher = self._batchers.get(("replies", worker))
+        if batcher is None:
+            key = f"antre:replies:{worker}"
+            batcher = self._batchers[("replies", worker)] = _Batcher(
+                lambda items: self._push(key, items, REPLY_TTL_SECONDS)
+            )
+        await batcher.push(answer)
+
+    async def _push(self, key: str, items: list[bytes], ttl: int | None) -> None:
         # A pipeline is not retried by redis-py on a lost connection: after the broker was
-        # restarted, the pool's first (dead) connection would drop the answer of a command
-        # already applied. Once more on a fresh connection (a second copy is ignored).
+        # restarted, the pool's first (dead) connection would drop what was already applied.
+        # Once more on a fresh connection (a second copy of a request or answer is ignored).
         for attempt in range(2):
             pipe = self.redis.pipeline(transaction=False)
-            pipe.lpush(key, answer)
-            pipe.expire(key, REPLY_TTL_SECONDS)
+            pipe.lpush(key, *items)
+            if ttl is not None:
+                pipe.expire(key, ttl)
             try:
                 await pipe.execute()
                 return
