@@ -12,7 +12,7 @@ Rules of the board:
 - a counter's `current` is the ticket it called until that ticket is done,
   a no-show, transferred, or the day ends; a ticket sits at one counter at most.
 - `queues`: per service, the tickets not yet called (remote, outside, waiting), in
-  place order, each {id, number, status, party_size}. A ticket event's view carries
+  place order, each {id, number, status, party_size, priority}. A ticket event's view carries
   the ticket's `position` right after the event, so the ticket goes in at that
   index (a transferred ticket keeps its place, a routed one joins the back, a
   rejoined one slots in behind a few: the board needs no order key of its own).
@@ -164,6 +164,7 @@ class Board:
             "number": ticket["number"],
             "status": ticket["status"],
             "party_size": ticket["party_size"],
+            "priority": ticket.get("priority"),
         }
         position = ticket.get("position")
         if position is None:  # a view without a position (not the server's): by id, the issue order

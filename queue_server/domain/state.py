@@ -329,12 +329,13 @@ class OfficeState:
 
 
 def queue_entry(ticket: Ticket) -> dict[str, Any]:
-    """A ticket as the counter's waiting list shows it (board.py keeps the same shape)."""
+    """A ticket as the counter's waiting list shows it (board.py and board.js keep the same shape)."""
     return {
         "id": ticket.id,
         "number": ticket.number,
         "status": str(ticket.status),
         "party_size": ticket.party_size,
+        "priority": ticket.priority,
     }
 
 

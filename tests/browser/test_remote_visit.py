@@ -260,6 +260,17 @@ def test_priority_at_the_kiosk_and_check_in_by_number_at_the_door(screens: Scree
 
     display = screens.open("/display", name="display")
     counter = screens.open("/counter/1", name="counter", viewport=PC, role="officer")
+    # Before the call, the waiting list already marks the priority visitor.
+    counter.wait_for_selector(
+        f"#waiting-list .next-number.is-priority[data-number='{number}'] .priority-badge"
+    )
+    later = httpx.post(
+        f"{server.base_url}/api/v1/tickets", json={"service": "reg", "priority": "lansia"}, timeout=10
+    )
+    assert later.status_code == 201, later.text  # comes as an event to the open page: board.js marks it too
+    counter.wait_for_selector(
+        f"#waiting-list .is-priority[data-number='{later.json()['number']}'] .priority-badge"
+    )
     counter.click("#call-next")
     counter.wait_for_function(f"() => document.getElementById('current-number').textContent === '{number}'")
     assert counter.inner_text("#current-priority") == "Prioritas: Lansia"

@@ -16,8 +16,12 @@ def test_snapshot_queues_list_pending_tickets_in_place_order_with_status() -> No
     desk.issue("a")
     desk.issue("b", party_size=2)  # does not fit: outside
     queues = desk.snapshot()["queues"]
-    assert queues["a"] == [{"id": 1, "number": "A001", "status": "waiting", "party_size": 1}]
-    assert queues["b"] == [{"id": 2, "number": "B001", "status": "outside", "party_size": 2}]
+    assert queues["a"] == [
+        {"id": 1, "number": "A001", "status": "waiting", "party_size": 1, "priority": None}
+    ]
+    assert queues["b"] == [
+        {"id": 2, "number": "B001", "status": "outside", "party_size": 2, "priority": None}
+    ]
 
 
 def test_a_transferred_ticket_keeps_its_place_in_the_queues() -> None:

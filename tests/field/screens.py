@@ -173,6 +173,7 @@ def fold_queues(queues: dict[str, list[Json]], kind: str, event: Json, ticket: J
             "number": ticket["number"],
             "status": ticket["status"],
             "party_size": ticket["party_size"],
+            "priority": ticket.get("priority"),
         }
         # The event's view carries the ticket's place right after it (api-remote: places are not ids).
         queues[ticket["service"]].insert(ticket["position"] - 1, entry)

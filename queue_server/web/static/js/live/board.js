@@ -9,7 +9,7 @@
  * - recent_calls holds one entry per ticket number, newest first; a recall
  *   moves the entry to the front with the new time (it does not add a second).
  * - queues: per service, the tickets not yet called (remote, outside, waiting),
- *   in place order, each {id, number, status, party_size}; a ticket event's view
+ *   in place order, each {id, number, status, party_size, priority}; a ticket event's view
  *   carries its `position` right after the event, so it goes in at that index.
  * - ticket.undone: the ticket is as it was before the undone step: back at its
  *   counter, or back in its queue (and then its call is forgotten).
@@ -109,7 +109,13 @@
     var pending = ticket.status === 'waiting' || ticket.status === 'outside' || ticket.status === 'remote';
     if (!pending) return;
     var list = queues[ticket.service] || (queues[ticket.service] = []);
-    var entry = { id: ticket.id, number: ticket.number, status: ticket.status, party_size: ticket.party_size };
+    var entry = {
+      id: ticket.id,
+      number: ticket.number,
+      status: ticket.status,
+      party_size: ticket.party_size,
+      priority: ticket.priority === undefined ? null : ticket.priority,
+    };
     var i = 0;
     if (typeof ticket.position === 'number') {
       i = ticket.position - 1;
