@@ -8,14 +8,18 @@ of envelopes so that a screen that reconnects gets exactly what it missed.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from queue_server.bus.base import Backend
 from queue_server.bus.flag import Flag
 from queue_server.bus.memory import MemoryBackend
 from queue_server.wire import Envelope
+
+log = logging.getLogger(__name__)
 
 
 class Overflow(Exception):
@@ -38,13 +42,24 @@ class Subscription:
     during publish: a thousand lobby screens then cost a thousand buffered
     writes and no task switches. Either way the backlog is bounded: a full
     outbox or write buffer marks the subscriber as overflowed.
+
+    With `render`, each batch is turned into its screen's messages right when it is
+    delivered (the outbox then holds those): a phone's view is read from the state as
+    of that batch, never from a later batch the writer is still committing.
     """
 
-    def __init__(self, after: int, limit: int, wants: Callable[[Envelope], bool] | None) -> None:
+    def __init__(
+        self,
+        after: int,
+        limit: int,
+        wants: Callable[[Envelope], bool] | None,
+        render: Callable[[list[Envelope]], list[Any]] | None = None,
+    ) -> None:
         self.after = after
         self.limit = limit
         self.wants = wants
-        self.outbox: list[Envelope] = []  # a list: an empty deque weighs about 600 bytes
+        self.render = render
+        self.outbox: list[Any] = []  # a list: an empty deque weighs about 600 bytes
         self.overflowed = False
         self.closed = False
         self.sink: Sink | None = None
@@ -59,6 +74,9 @@ class Subscription:
             self._write(queued)
 
     def offer_batch(self, events: list[Envelope]) -> None:
+        if self.render is not None:
+            self._offer_rendered(events)
+            return
         if self.sink is None:
             for event in events:
                 self.offer(event)
@@ -85,6 +103,28 @@ class Subscription:
             self.outbox.clear()
         else:
             self.outbox.append(event)
+        self._ready.set()
+
+    def _offer_rendered(self, events: list[Envelope]) -> None:
+        if self.overflowed or self.closed:
+            return
+        wanted = [e for e in events if e.seq > self.after and (self.wants is None or self.wants(e))]
+        if not wanted:
+            return
+        assert self.render is not None
+        try:
+            messages = self.render(wanted)
+        except Exception:  # one screen's bug must not stop the office's fan-out
+            log.exception("rendering a batch for a screen failed; it will resync")
+            self.force_resume()
+            return
+        if not messages:
+            return
+        if len(self.outbox) + len(messages) > self.limit:
+            self.overflowed = True
+            self.outbox.clear()
+        else:
+            self.outbox.extend(messages)
         self._ready.set()
 
     def force_resume(self) -> None:
@@ -187,14 +227,17 @@ class Channel:
 
     @contextmanager
     def subscribe(
-        self, after: int, wants: Callable[[Envelope], bool] | None = None
+        self,
+        after: int,
+        wants: Callable[[Envelope], bool] | None = None,
+        render: Callable[[list[Envelope]], list[Any]] | None = None,
     ) -> Iterator[Subscription]:
         """Receive every envelope with seq > `after`.
 
         Synchronous on purpose: taken right after a snapshot with no await in
         between, no event can slip between the snapshot and the subscription.
         """
-        subscription = Subscription(after, self.outbox_limit, wants)
+        subscription = Subscription(after, self.outbox_limit, wants, render)
         self.subscriptions.add(subscription)
         try:
             yield subscription

@@ -33,6 +33,7 @@ from queue_server import __version__
 from queue_server.domain.notify import Message
 from queue_server.domain.settings import NotifyConfig
 from queue_server.domain.tickets import iso
+from queue_server.engine.tasks import cancel_and_wait
 from queue_server.store import Store
 from queue_server.store.outbox import EXPIRED, FAILED, Due, OutboxRow
 
@@ -140,9 +141,7 @@ class Notifier:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         if self._client is not None:
             await self._client.aclose()
 

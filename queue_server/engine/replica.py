@@ -9,7 +9,6 @@ as the writer's does. Screens connected here get each event after the state it d
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from queue_server.domain.tickets import Ticket
 from queue_server.engine import configuration
 from queue_server.engine.errors import Unavailable
 from queue_server.engine.service import HISTORY_ON_START, OfficeService
+from queue_server.engine.tasks import cancel_and_wait
 from queue_server.store import Store
 from queue_server.store.day import HISTORY_TYPES, StoredOffice
 from queue_server.store.rows import TICKET_COLUMNS, ticket_from_row
@@ -166,9 +166,7 @@ class OfficeReplica(OfficeService):
 
     async def stop_following(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):  # stopping: its errors are moot
-                await self._task
+            await cancel_and_wait(self._task)  # stopping: its errors are moot
             self._task = None
 
     async def stop(self) -> None:

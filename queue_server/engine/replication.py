@@ -10,7 +10,6 @@ gets what it lacks from the writer's history, the last entry marked so replicas 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 
 from queue_server.bus.hub import Channel
 from queue_server.bus.redis import STREAM_LENGTH, Broker, BrokerError
+from queue_server.engine.tasks import cancel_and_wait
 from queue_server.store.day import Batch
 from queue_server.store.rows import TICKET_COLUMNS, ticket_row
 
@@ -82,9 +82,7 @@ class StreamPublisher:
             if not self._pending or not self.broker.reachable:
                 break
             await asyncio.sleep(0.05)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):  # stopping: nothing more to do
-            await self._task
+        await cancel_and_wait(self._task)
 
     def _take(self, picture: WriterPicture) -> None:
         self._rows = dict(picture.tickets)

@@ -10,7 +10,6 @@ An edge worker (no database) only ever keeps replicas.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +21,7 @@ from queue_server.domain.settings import OfficeConfig
 from queue_server.engine.replica import OfficeReplica
 from queue_server.engine.replication import StreamPublisher
 from queue_server.engine.service import OfficeService
+from queue_server.engine.tasks import cancel_and_wait
 from queue_server.store import Store
 from queue_server.store import lock as db_lock
 
@@ -72,9 +72,7 @@ class OfficeRole:
 
     async def stop(self) -> None:
         if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
+            await cancel_and_wait(self._watch)
         await self.service.stop()
         if self.service is not self.replica:
             await self.replica.stop_following()

@@ -10,7 +10,6 @@ folded into the office's board, the read model every snapshot comes from.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -38,6 +37,7 @@ from queue_server.engine.errors import Unavailable
 from queue_server.engine.reading import OfficeReading
 from queue_server.engine.replication import StreamPublisher, WriterPicture, picture_rows
 from queue_server.engine.results import Result, TicketResult
+from queue_server.engine.tasks import cancel_and_wait
 from queue_server.store import Store
 from queue_server.store.contacts import ContactRow
 from queue_server.store.day import AuditRow, Batch, StoredOffice
@@ -139,9 +139,7 @@ class OfficeService(OfficeReading):
         if self._writer:
             while not self._queue.empty() or self._busy:
                 await asyncio.sleep(0.01)
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+            await cancel_and_wait(self._writer)
         if self.publisher is not None:
             await self.publisher.stop()
         if self.notifier is not None:
@@ -304,6 +302,10 @@ class OfficeService(OfficeReading):
                 await self._run(jobs)
             finally:
                 self._busy = False
+            # Let the batch's publish (scheduled by _run) run before the next batch is applied:
+            # phones render their views as it is delivered, and must see this batch's state,
+            # not one still being committed (a crash would then take it back).
+            await asyncio.sleep(0)
 
     async def _run(self, jobs: list[_Job]) -> None:
         """Apply a batch, make it durable, then answer and publish."""

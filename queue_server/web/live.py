@@ -200,8 +200,13 @@ class TicketSocket(_Endpoint):
 
         seq = service.seq
         first: list[Frame] = [(_dumps({"type": "snapshot", "seq": seq, "ticket": view}), None)]
-        with service.channel.subscribe(seq, concerns) as subscription:
-            await _pump(socket, subscription, first, render)
+        # Rendered as each batch is delivered, from the state as of that batch (see Subscription).
+        with service.channel.subscribe(seq, concerns, render) as subscription:
+            await _pump(socket, subscription, first, _as_rendered)
+
+
+def _as_rendered(batch: list[Frame]) -> list[Frame]:
+    return batch
 
 
 DISPLAY = DisplaySocket()
@@ -246,7 +251,7 @@ async def _pump(
     socket: Socket,
     subscription: Subscription,
     first: list[Frame],
-    render: Callable[[list[wire.Envelope]], list[Frame]],
+    render: Callable[[list[Any]], list[Frame]],
     direct: bool = False,
 ) -> None:
     """Send `first`, then every batch of events, until the screen leaves or falls behind.

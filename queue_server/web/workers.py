@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from queue_server.bus.redis import Broker, BrokerError
 from queue_server.engine.accounts import token_hash
 from queue_server.engine.roles import OfficeRole
+from queue_server.engine.tasks import cancel_and_wait
 from queue_server.web.bodies import MAX_BODY
 from queue_server.web.headers import SECURITY_HEADERS
 from queue_server.web.middleware import refuse_large
@@ -62,8 +63,7 @@ class Worker:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await cancel_and_wait(task)
         await self.broker.close()
 
     def shutting_down(self) -> None:

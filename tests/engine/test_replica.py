@@ -81,7 +81,8 @@ class Pair:
         await self.writer.start()
 
     async def caught_up(self) -> None:
-        for _ in range(400):
+        # Up to 10 s: a take-over's picture, on a loaded 2-core machine, can take a few seconds.
+        for _ in range(2000):
             if self.replica.loaded and self.replica.mirror.seq == self.writer.seq:
                 return
             await asyncio.sleep(0.005)
