@@ -28,7 +28,7 @@ from queue_server.domain.board import Board
 from queue_server.domain.errors import DomainError
 from queue_server.domain.notify import Planner
 from queue_server.domain.office import AnyCommand, Office
-from queue_server.domain.remote import add_booking
+from queue_server.domain.reload import load_tickets
 from queue_server.domain.settings import OfficeConfig
 from queue_server.domain.tickets import iso
 from queue_server.engine import audit, configuration, idempotency, notify, results
@@ -184,15 +184,9 @@ class OfficeService(OfficeReading):
             if counter_id in state.counters:
                 state.counters[counter_id].open = is_open
                 state.counters[counter_id].reason = reason
-        for ticket in stored.tickets:
-            if ticket.service not in state.services:
-                continue  # its service was removed from the config; it stays on disk for reports
-            state.load_ticket(ticket)
+        load_tickets(state, stored.tickets, stored.bookings)
         state.service_calls = dict(stored.counts.get("calls", {}))
         state.priority_streaks = dict(stored.counts.get("streaks", {}))
-        for booked in stored.bookings:
-            if booked.service in state.services:
-                add_booking(state, booked)
         state.take_changes()
         return office
 
