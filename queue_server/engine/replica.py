@@ -353,9 +353,10 @@ class OfficeReplica(OfficeService):
         self._apply_settings()
         mirror = self.mirror
         mirror.changed, mirror.whole = {}, False
-        self.office = self._office_from(mirror.stored())
-        self.office.state.seq = mirror.seq
-        self._in_place = InPlace(self.office.state)
+        self._stale = False  # what came in is in this rebuild (`office` must not update it again)
+        office = self.office = self._office_from(mirror.stored())
+        office.state.seq = mirror.seq
+        self._in_place = InPlace(office.state)
         self._built_from = self._rebuilt_with()
         self.rebuilds += 1
 

@@ -122,7 +122,7 @@ STEPS = st.lists(st.tuples(st.lists(COMMANDS, min_size=1, max_size=6), st.boolea
 
 
 @settings(
-    max_examples=200,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -234,7 +234,10 @@ def test_ordinary_batches_are_applied_in_place_not_rebuilt(tmp_path: Path, redis
             rebuilds, applied = pair.replica.rebuilds, pair.replica.applied_in_place
             commands: list[Any] = []
             for i in range(6):
-                commands += [cmd.IssueTicket("ab"[i % 2], 1 + i % 2, ""), cmd.IssueTicket("a", 1, "", priority="lansia")]
+                commands += [
+                    cmd.IssueTicket("ab"[i % 2], 1 + i % 2, ""),
+                    cmd.IssueTicket("a", 1, "", priority="lansia"),
+                ]
             commands += [cmd.CallNext("1"), cmd.CallNext("2"), cmd.Serve("1"), cmd.DoorEnter(1)]
             commands += [cmd.Finish("1"), cmd.CallNext("1"), cmd.NoShow("2"), cmd.CallNext("2")]
             commands += [cmd.Recall("1"), cmd.CallNext("1"), cmd.DoorExit(1), cmd.CallNext("3")]
