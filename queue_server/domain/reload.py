@@ -5,8 +5,8 @@ changed ticket rows. Loading the state again from all rows costs O(tickets) per 
 takes each changed ticket's old version out of every index it was in (queue entry, outside list,
 occupancy, counter, booking) and puts the new one in the way `load_tickets` would have: O(changed
 tickets). Wherever the result might differ from a load from scratch (a ticket moving between today
-and another day, two tickets at one counter, the highest place falling, a row id out of order, a
-number or token reused), `apply` answers False and the caller loads from scratch instead: the rare
+and another day, two tickets at one counter, a row id out of order, a number or token reused),
+`apply` answers False and the caller loads from scratch instead: the rare
 cases pay the full price, none is ever approximated.
 
 Service-time samples are the subtle part: a load appends them in id order, while visits end in
@@ -87,6 +87,14 @@ class InPlace:
         if not self.exact or None in kinds:
             return False  # nothing changed yet
         state = self.state
+        # The highest place fell (the latest ticket rejoined further up): the next place is the
+        # highest of all again, which only a look at all of them tells (rare: once in a while).
+        fell = any(
+            kind is not Kind.NONE
+            and old is not None
+            and _reach(old, kind) == state.next_place > _reach(new, kind)
+            for (old, new), kind in zip(changes, kinds, strict=True)
+        )
         # Every old version out first, then every new one in by id, as a load would: a counter or a
         # place one ticket leaves may be taken by another of the same batch.
         for (old, new), kind in zip(changes, kinds, strict=True):
@@ -108,6 +116,11 @@ class InPlace:
             [change for change, kind in zip(changes, kinds, strict=True) if kind is Kind.TODAY]
         ):
             return False
+        if fell:
+            state.next_place = max(
+                [PLACE_GAP, *(t.place + PLACE_GAP for t in state.tickets.values())]
+                + [t.place + 1 for t in state.booked.values()]
+            )
         state.take_changes()  # a load leaves none to store; the indexes' touches are not changes
         return True
 
@@ -127,8 +140,6 @@ class InPlace:
             return None  # the day's last numbers only grow, and a number or token stays its ticket's
         if kind is Kind.BOOKED and (old.day, old.token_hash) != (new.day, new.token_hash):
             return None
-        if kind is not Kind.NONE and _reach(old, kind) == self.state.next_place > _reach(new, kind):
-            return None  # the highest place fell: the next one down is not known here
         return kind
 
     def _unload(self, old: Ticket) -> bool:
