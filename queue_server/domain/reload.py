@@ -83,8 +83,9 @@ class InPlace:
     def apply(self, changes: Sequence[Change]) -> bool:
         """Apply one or more batches' changed tickets (one change per ticket). False: not done exactly;
         the state may then be half-changed and must be loaded from scratch."""
-        kinds = [self._check(old, new) for old, new in changes]
-        if not self.exact or None in kinds:
+        checked = [self._check(old, new) for old, new in changes]
+        kinds = [kind for kind in checked if kind is not None]
+        if not self.exact or len(kinds) < len(checked):
             return False  # nothing changed yet
         state = self.state
         # The highest place fell (the latest ticket rejoined further up): the next place is the
