@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 
 from queue_server.domain.estimates import SERVICE_TIME_SAMPLES
@@ -45,6 +45,23 @@ def load_tickets(state: OfficeState, tickets: Iterable[Ticket], bookings: Iterab
     for booked in bookings:
         if booked.service in state.services:
             add_booking(state, booked)
+
+
+def restore_rows(
+    state: OfficeState,
+    door_count: int,
+    counters: Mapping[str, tuple[bool, str | None]],
+    counts: Mapping[str, Mapping[str, int]],
+) -> None:
+    """What a load takes from the office row and the counter rows besides tickets (a replica takes
+    it again with each batch it applies in place)."""
+    state.occupancy.door_count = door_count
+    for counter_id, (is_open, reason) in counters.items():
+        if counter_id in state.counters:
+            state.counters[counter_id].open = is_open
+            state.counters[counter_id].reason = reason
+    state.service_calls = dict(counts.get("calls", {}))
+    state.priority_streaks = dict(counts.get("streaks", {}))
 
 
 class InPlace:

@@ -24,7 +24,7 @@ from queue_server.bus.hub import Hub
 from queue_server.bus.redis import Broker, BrokerError, OfficePicture, StreamEntry
 from queue_server.domain import events as ev
 from queue_server.domain.office import Office
-from queue_server.domain.reload import InPlace
+from queue_server.domain.reload import InPlace, restore_rows
 from queue_server.domain.settings import OfficeConfig
 from queue_server.domain.tickets import Ticket
 from queue_server.engine import configuration
@@ -385,17 +385,11 @@ class OfficeReplica(OfficeService):
             return False
         if not in_place.apply(changes):
             return False
-        # The rest of what `_office_from` reads from the rows, as it reads it.
+        # The rest of what `_office_from` reads from the rows, by the same code.
         state = self._office.state
         office = mirror.office
-        state.occupancy.door_count = int(office.get("door_count") or 0)
-        for counter_id, (is_open, reason) in mirror.counters.items():
-            if counter_id in state.counters:
-                state.counters[counter_id].open = is_open
-                state.counters[counter_id].reason = reason
         counts = json.loads(office["counts_json"]) if office.get("counts_json") else {}
-        state.service_calls = dict(counts.get("calls", {}))
-        state.priority_streaks = dict(counts.get("streaks", {}))
+        restore_rows(state, int(office.get("door_count") or 0), mirror.counters, counts)
         state.seq = mirror.seq
         self.applied_in_place += 1
         return True
