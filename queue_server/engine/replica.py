@@ -167,7 +167,7 @@ class OfficeReplica(OfficeService):
         self.in_place = True  # False: every batch rebuilds the whole state (the benchmark's old way)
         self.rebuilds = 0  # how the live state was brought up to date, for tests and benchmarks
         self.applied_in_place = 0
-        self._in_place: InPlace | None = None
+        self._reloader: InPlace | None = None  # for the state of the last rebuild
         self._built_from: tuple[Any, ...] = ()  # what a rebuild took besides ticket rows
 
     async def caught_up_to(self, seq: int, timeout: float) -> bool:
@@ -356,7 +356,7 @@ class OfficeReplica(OfficeService):
         self._stale = False  # what came in is in this rebuild (`office` must not update it again)
         office = self.office = self._office_from(mirror.stored())
         office.state.seq = mirror.seq
-        self._in_place = InPlace(office.state)
+        self._reloader = InPlace(office.state) if self.in_place else None
         self._built_from = self._rebuilt_with()
         self.rebuilds += 1
 
@@ -374,16 +374,16 @@ class OfficeReplica(OfficeService):
     def _apply_in_place(self) -> bool:
         """The batches since the last update applied to the live state (O(changed tickets)); False
         when that would not be exactly the rebuild, which the caller then does."""
-        mirror, in_place = self.mirror, self._in_place
+        mirror, reloader = self.mirror, self._reloader
         changes = mirror.changes()
         if (
             not self.in_place
             or changes is None
-            or in_place is None
+            or reloader is None
             or self._rebuilt_with() != self._built_from
         ):
             return False
-        if not in_place.apply(changes):
+        if not reloader.apply(changes):
             return False
         # The rest of what `_office_from` reads from the rows, by the same code.
         state = self._office.state
