@@ -6,8 +6,8 @@ takes each changed ticket's old version out of every index it was in (queue entr
 occupancy, counter, booking) and puts the new one in the way `load_tickets` would have: O(changed
 tickets). Wherever the result might differ from a load from scratch (a ticket moving between today
 and another day, two tickets at one counter, a row id out of order, a number or token reused),
-`apply` answers False and the caller loads from scratch instead: the rare
-cases pay the full price, none is ever approximated.
+`apply` answers False and the caller loads from scratch instead: the rare cases pay the full
+price, none is ever approximated.
 
 Service-time samples are the subtle part: a load appends them in id order, while visits end in
 any order, so `InPlace` keeps each service's timed visits sorted by id and hands the estimate the
