@@ -80,6 +80,16 @@ SERVICE_TIME_SAMPLES = 20
 SHORTEST_SAMPLE_SECONDS = 30.0
 
 
+def visit_minutes(ticket: Ticket, ended_at: str) -> float | None:
+    """How long a visit took, in minutes, from its call (or start of service) to `ended_at`; None
+    for a visit never called or closed too soon to count."""
+    started = ticket.serving_at or ticket.called_at
+    if not started:
+        return None
+    seconds = (datetime.fromisoformat(ended_at) - datetime.fromisoformat(started)).total_seconds()
+    return seconds / 60.0 if seconds >= SHORTEST_SAMPLE_SECONDS else None
+
+
 class ServiceTimes:
     """Minutes each of the day's latest finished visits took, per service."""
 
@@ -94,11 +104,16 @@ class ServiceTimes:
 
     def note_visit(self, service: str, ticket: Ticket, ended_at: str) -> None:
         """Record one visit of `service` that ended at `ended_at` (a route step ends without finishing)."""
-        started = ticket.serving_at or ticket.called_at
-        if started and service in self.samples:
-            seconds = (datetime.fromisoformat(ended_at) - datetime.fromisoformat(started)).total_seconds()
-            if seconds >= SHORTEST_SAMPLE_SECONDS:
-                self.samples[service].append(seconds / 60.0)
+        if service in self.samples:
+            minutes = visit_minutes(ticket, ended_at)
+            if minutes is not None:
+                self.samples[service].append(minutes)
+
+    def sample_of(self, ticket: Ticket) -> float | None:
+        """The minutes `note(ticket)` would record, or None (a replica's reload keeps its own tally)."""
+        if not ticket.finished_at or ticket.service not in self.samples:
+            return None
+        return visit_minutes(ticket, ticket.finished_at)
 
     def minutes_per_visit(self, service: str) -> float:
         return minutes_per_visit(list(self.samples.get(service, ())), self.standard.get(service))

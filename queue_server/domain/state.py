@@ -312,6 +312,19 @@ class OfficeState:
 
     def load_ticket(self, ticket: Ticket) -> None:
         """Restore one of today's tickets from storage (in id order)."""
+        self.load_indexes(ticket)
+        minutes = self.loaded_sample(ticket)
+        if minutes is not None:
+            self.service_times.samples[ticket.service].append(minutes)
+
+    def loaded_sample(self, ticket: Ticket) -> float | None:
+        """The service-time sample a loaded ticket gives (a timed, finished visit at a counter)."""
+        if ticket.status is Status.DONE and ticket.counter is not None:
+            return self.service_times.sample_of(ticket)
+        return None
+
+    def load_indexes(self, ticket: Ticket) -> None:
+        """All `load_ticket` does but the sample: the indexes, queues, occupancy and counter."""
         self.add(ticket)
         self.last_number[ticket.issued_service] = max(
             self.last_number.get(ticket.issued_service, 0), ticket.sequence
@@ -324,8 +337,6 @@ class OfficeState:
             self.occupancy.ticket_people += ticket.party_size
         if ticket.status in CURRENT and ticket.counter in self.counters:
             self.counters[ticket.counter].current = ticket.id
-        if ticket.status is Status.DONE and ticket.counter is not None:
-            self.service_times.note(ticket)
 
 
 def queue_entry(ticket: Ticket) -> dict[str, Any]:

@@ -1,9 +1,12 @@
 """An office this worker does not write: its state and board follow the broker's stream.
 
 The replica keeps the office's rows as the writer committed them (`Mirror`, the replica's
-database) and rebuilds the live state from them with the writer's own code, so a ticket's view,
-position and estimate are the ones the writer would give. The board folds the stream's events
-as the writer's does. Screens connected here get each event after the state it describes.
+database) and builds the live state from them with the writer's own code, so a ticket's view,
+position and estimate are the ones the writer would give. An ordinary batch's changed tickets are
+applied to that state in place (domain/reload.py), which gives exactly what the whole rebuild
+would; a new day, a configuration change, a new picture, or anything reload.py cannot do exactly
+rebuilds it. The board folds the stream's events as the writer's does. Screens connected here get
+each event after the state it describes.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from queue_server.bus.hub import Hub
 from queue_server.bus.redis import Broker, BrokerError, OfficePicture, StreamEntry
 from queue_server.domain import events as ev
 from queue_server.domain.office import Office
+from queue_server.domain.reload import InPlace, restore_rows
 from queue_server.domain.settings import OfficeConfig
 from queue_server.domain.tickets import Ticket
 from queue_server.engine import configuration
@@ -51,6 +55,10 @@ class Mirror:
         self.settings: dict[str, Any] | None = None
         self.settings_changed = False
         self._objects: dict[int, Ticket] = {}  # rows already turned into tickets (a rebuild is per batch)
+        # Since the live state was last brought up to date: each changed ticket's row as it was then
+        # (None: new), and whether only a whole rebuild will do (a new picture, a new day).
+        self.changed: dict[int, tuple[Any, ...] | None] = {}
+        self.whole = True
 
     def load(self, picture: OfficePicture) -> None:
         meta = picture.meta
@@ -58,6 +66,8 @@ class Mirror:
         self.epoch = picture.epoch
         self.tickets = {int(row[_ID]): tuple(row) for row in picture.tickets}
         self._objects = {}
+        self.changed = {}
+        self.whole = True
         self.settings_changed = True
         self.office = dict(meta.get("office") or {})
         self.counters = {k: (bool(v[0]), v[1]) for k, v in (meta.get("counters") or {}).items()}
@@ -72,9 +82,12 @@ class Mirror:
                 # Today's tickets and the bookings of later days stay; the days before go.
                 self.tickets = {i: r for i, r in self.tickets.items() if r[_DAY] >= office.get("day", "")}
                 self._objects = {}
+                self.whole = True
             self.office = office
         for row in rows.get("tickets") or ():
             ticket_id = int(row[_ID])
+            if ticket_id not in self.changed:
+                self.changed[ticket_id] = self.tickets.get(ticket_id)
             self.tickets[ticket_id] = tuple(row)
             self._objects.pop(ticket_id, None)
         self.counters = {
@@ -86,7 +99,7 @@ class Mirror:
 
     def stored(self) -> StoredOffice:
         day = self.office.get("day") or ""
-        tickets = [self._ticket(i) for i in sorted(self.tickets)]
+        tickets = [self.ticket(i) for i in sorted(self.tickets)]
         counts = self.office.get("counts_json")
         return StoredOffice(
             day=day,
@@ -103,7 +116,24 @@ class Mirror:
             bookings=[t for t in tickets if t.day > day],
         )
 
-    def _ticket(self, ticket_id: int) -> Ticket:
+    def changes(self) -> list[tuple[Ticket | None, Ticket]] | None:
+        """The tickets changed since the last call (as they were, as they are), forgotten here;
+        None when the rows changed otherwise than ticket by ticket."""
+        changed, self.changed = self.changed, {}
+        if self.whole:
+            return None
+        found: list[tuple[Ticket | None, Ticket]] = []
+        for ticket_id, before in changed.items():
+            row = self.tickets.get(ticket_id)
+            if row is None:
+                return None
+            if row != before:
+                found.append(
+                    (ticket_from_row(before) if before is not None else None, self.ticket(ticket_id))
+                )
+        return found
+
+    def ticket(self, ticket_id: int) -> Ticket:
         ticket = self._objects.get(ticket_id)
         if ticket is None:
             ticket = self._objects[ticket_id] = ticket_from_row(self.tickets[ticket_id])
@@ -134,6 +164,11 @@ class OfficeReplica(OfficeService):
         self._task: asyncio.Task[None] | None = None
         self._reload = True
         self._moved = asyncio.Event()  # replaced and set each time the channel moves on
+        self.in_place = True  # False: every batch rebuilds the whole state (the benchmark's old way)
+        self.rebuilds = 0  # how the live state was brought up to date, for tests and benchmarks
+        self.applied_in_place = 0
+        self._reloader: InPlace | None = None  # for the state of the last rebuild
+        self._built_from: tuple[Any, ...] = ()  # what a rebuild took besides ticket rows
 
     async def caught_up_to(self, seq: int, timeout: float) -> bool:
         """Wait (up to `timeout` s) until the picture is loaded and the channel has reached `seq`:
@@ -179,16 +214,17 @@ class OfficeReplica(OfficeService):
     def is_repeat(self, key: Any) -> bool:
         return False
 
-    _stale = False  # a batch came in since the live state was last rebuilt
+    _stale = False  # a batch came in since the live state was last brought up to date
 
     @property  # type: ignore[override]
     def office(self) -> Office:
-        """The live state, rebuilt from the mirror's rows when it is asked for and batches came in
+        """The live state, brought up to the mirror's rows when it is asked for and batches came in
         since: a worker with no phone or ticket read of this office never spends the time, and one
-        with many phones rebuilds once per read of the stream, not once per phone."""
+        with many phones does it once per read of the stream, not once per phone."""
         if self._stale:
             self._stale = False
-            self._rebuild()
+            if not self._apply_in_place():
+                self._rebuild()
         return self._office
 
     @office.setter
@@ -306,11 +342,52 @@ class OfficeReplica(OfficeService):
     def _apply_settings(self) -> None:
         if self.mirror.settings is not None and self.mirror.settings_changed:
             self.mirror.settings_changed = False
+            self.mirror.whole = True  # services, counters, policies: what the state is built from
             self.config = configuration.served(self.toml_config, self.mirror.settings)
             self._held_settings = True  # the office row's capacity is the live one
 
     def _rebuild(self) -> None:
         """The live state from the mirror's rows, by the writer's own restore."""
         self._apply_settings()
-        self.office = self._office_from(self.mirror.stored())
-        self.office.state.seq = self.mirror.seq
+        mirror = self.mirror
+        mirror.changed, mirror.whole = {}, False
+        self._stale = False  # what came in is in this rebuild (`office` must not update it again)
+        office = self.office = self._office_from(mirror.stored())
+        office.state.seq = mirror.seq
+        self._reloader = InPlace(office.state) if self.in_place else None
+        self._built_from = self._rebuilt_with()
+        self.rebuilds += 1
+
+    def _rebuilt_with(self) -> tuple[Any, ...]:
+        """What of the rows besides tickets a rebuild reads once (the office row's capacity, the set
+        of counters): if any differs, only a rebuild gives what a rebuild gives."""
+        office = self.mirror.office
+        return (
+            office.get("day"),
+            office.get("capacity"),
+            office.get("config_capacity"),
+            set(self.mirror.counters),
+        )
+
+    def _apply_in_place(self) -> bool:
+        """The batches since the last update applied to the live state (O(changed tickets)); False
+        when that would not be exactly the rebuild, which the caller then does."""
+        mirror, reloader = self.mirror, self._reloader
+        changes = mirror.changes()
+        if (
+            not self.in_place
+            or changes is None
+            or reloader is None
+            or self._rebuilt_with() != self._built_from
+        ):
+            return False
+        if not reloader.apply(changes):
+            return False
+        # The rest of what `_office_from` reads from the rows, by the same code.
+        state = self._office.state
+        office = mirror.office
+        counts = json.loads(office["counts_json"]) if office.get("counts_json") else {}
+        restore_rows(state, int(office.get("door_count") or 0), mirror.counters, counts)
+        state.seq = mirror.seq
+        self.applied_in_place += 1
+        return True

@@ -27,7 +27,7 @@ from queue_server.domain.board import Board
 from queue_server.domain.errors import DomainError
 from queue_server.domain.notify import Planner
 from queue_server.domain.office import AnyCommand, Office
-from queue_server.domain.remote import add_booking
+from queue_server.domain.reload import load_tickets, restore_rows
 from queue_server.domain.settings import OfficeConfig
 from queue_server.domain.tickets import iso
 from queue_server.engine import audit, configuration, idempotency, notify, results
@@ -177,20 +177,8 @@ class OfficeService(OfficeReading):
         state = office.state
         state.hours = self.config.hours
         state.running_text = self.config.running_text
-        state.occupancy.door_count = stored.door_count
-        for counter_id, (is_open, reason) in stored.counters.items():
-            if counter_id in state.counters:
-                state.counters[counter_id].open = is_open
-                state.counters[counter_id].reason = reason
-        for ticket in stored.tickets:
-            if ticket.service not in state.services:
-                continue  # its service was removed from the config; it stays on disk for reports
-            state.load_ticket(ticket)
-        state.service_calls = dict(stored.counts.get("calls", {}))
-        state.priority_streaks = dict(stored.counts.get("streaks", {}))
-        for booked in stored.bookings:
-            if booked.service in state.services:
-                add_booking(state, booked)
+        load_tickets(state, stored.tickets, stored.bookings)
+        restore_rows(state, stored.door_count, stored.counters, stored.counts)
         state.take_changes()
         return office
 

@@ -32,6 +32,7 @@ from tests.engine.test_durability import Clock
 from tests.support.command_streams import COMMANDS
 from tests.support.redis_server import RedisServer
 from tests.support.server import SMALL_OFFICE_TOML
+from tests.support.state_picture import state_picture
 
 pytestmark = pytest.mark.scale
 _BASE = parse_config(SMALL_OFFICE_TOML.replace("capacity = 30", "capacity = 4"))
@@ -93,6 +94,10 @@ class Pair:
         assert self.replica.snapshot() == self.writer.snapshot()
         assert self.replica.live_views() == self.writer.live_views()
         assert self.replica.channel.last_seq == self.writer.channel.last_seq
+        # Whatever was applied in place equals the whole rebuild from the same rows, to the last index.
+        rebuilt = self.replica._office_from(self.replica.mirror.stored()).state
+        rebuilt.seq = self.replica.mirror.seq
+        assert state_picture(self.replica.office.state) == state_picture(rebuilt)
 
     async def stop(self) -> None:
         await self.replica.stop()
@@ -208,6 +213,49 @@ def test_a_new_writer_on_the_same_database_keeps_the_replica_in_step(tmp_path: P
                 watcher.cancel()
             pair.assert_equal()
             assert seen == list(range(1, pair.writer.seq + 1))
+        finally:
+            await pair.stop()
+
+    asyncio.run(scenario())
+
+
+def test_ordinary_batches_are_applied_in_place_not_rebuilt(tmp_path: Path, redis_url: str) -> None:
+    """Issues, calls, serves, finishes, no-shows and the door, each read by a phone: the replica
+    applies each batch's tickets to its live state (domain/reload.py) and never rebuilds it whole,
+    and the result still equals the writer and a rebuild."""
+
+    async def scenario() -> None:
+        clock = Clock()
+        pair = Pair(tmp_path, redis_url, clock)
+        await pair.start()
+        try:
+            await run(pair.writer, cmd.IssueTicket("a", 1, ""), 0)
+            await pair.caught_up()
+            pair.assert_equal()  # the first picture (and the seeded settings) rebuild once
+            rebuilds, applied = pair.replica.rebuilds, pair.replica.applied_in_place
+            commands: list[Any] = []
+            for i in range(6):
+                commands += [
+                    cmd.IssueTicket("ab"[i % 2], 1 + i % 2, ""),
+                    cmd.IssueTicket("a", 1, "", priority="lansia"),
+                ]
+            commands += [cmd.CallNext("1"), cmd.CallNext("2"), cmd.Serve("1"), cmd.DoorEnter(1)]
+            commands += [cmd.Finish("1"), cmd.CallNext("1"), cmd.NoShow("2"), cmd.CallNext("2")]
+            commands += [cmd.Recall("1"), cmd.CallNext("1"), cmd.DoorExit(1), cmd.CallNext("3")]
+            # Counter 4 calls service b first: visits that end done, so their times are samples.
+            commands += [cmd.CallNext("4"), cmd.Finish("4"), cmd.CallNext("4"), cmd.Serve("4")]
+            commands += [cmd.Finish("2"), cmd.Finish("4"), cmd.CallNext("4"), cmd.Finish("4")]
+            batches = 0
+            for index, command in enumerate(commands, start=1):
+                clock.now += timedelta(minutes=2)  # long enough for each finished visit to be timed
+                seq = pair.writer.seq
+                await run(pair.writer, command, index)
+                batches += pair.writer.seq > seq  # a refused command commits nothing
+                await pair.caught_up()
+                pair.assert_equal()
+            assert pair.replica.rebuilds == rebuilds, "an ordinary batch rebuilt the whole state"
+            assert pair.replica.applied_in_place - applied == batches >= len(commands) - 2
+            assert any(pair.replica.office.state.service_times.samples.values()), "timed visits were seen"
         finally:
             await pair.stop()
 
