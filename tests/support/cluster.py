@@ -516,6 +516,10 @@ def watching(cluster: Cluster, path: str, pids: list[int | None]) -> Iterator[li
     try:
         for pid in pids:
             watchers.append(Watcher(cluster, path, pid))
+        for watcher in watchers:
+            # A screen starts from its snapshot: until it has it, the worker may still be reading the
+            # office's picture, and what happens meanwhile is in the snapshot, not in the events.
+            eventually(lambda w=watcher: w.frames, 15, f"the first frame on {path}")
         yield watchers
     finally:
         for watcher in watchers:
