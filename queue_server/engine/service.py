@@ -290,15 +290,15 @@ class OfficeService(OfficeReading):
                 await self._run(jobs)
             finally:
                 self._busy = False
-            # Let the batch's publish (scheduled by _run) run before the next batch is applied:
-            # phones render their views as it is delivered, and must see this batch's state,
-            # not one still being committed (a crash would then take it back).
-            await asyncio.sleep(0)
 
     async def _run(self, jobs: list[_Job]) -> None:
         """Apply a batch, make it durable, then answer and publish."""
         while len(jobs) < MAX_BATCH and not self._queue.empty():
             jobs.append(self._queue.get_nowait())
+        # The last batch's events go out before this batch changes the state: phones render their
+        # views as events are delivered, and must see that batch's state, not one still being
+        # committed (a crash would take it back). Usually its callback has run already.
+        self._publish_committed()
         try:
             answers, envelopes, batch = self._apply(jobs)
         except Exception:  # a bug in one batch must not stop the office
@@ -326,7 +326,15 @@ class OfficeService(OfficeReading):
         # Answers first: the officer's screen should not wait behind a thousand displays.
         # Publishing right after them (callbacks run in order) keeps events in seq order;
         # a snapshot taken in between already holds these events and skips them.
-        asyncio.get_running_loop().call_soon(self.hub.publish, self.office_id, envelopes)
+        self._committed = envelopes
+        asyncio.get_running_loop().call_soon(self._publish_committed)
+
+    _committed: list[wire.Envelope] | None = None
+
+    def _publish_committed(self) -> None:
+        envelopes, self._committed = self._committed, None
+        if envelopes:
+            self.hub.publish(self.office_id, envelopes)
 
     def _apply(
         self, jobs: list[_Job]
